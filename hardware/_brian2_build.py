@@ -1,0 +1,305 @@
+"""Translation of a spikemem Network into Brian2 objects.
+
+Shared by the ``brian2`` target (runtime and C++ standalone) and the ``cuda`` target
+(brian2cuda's ``cuda_standalone``): the same equations, whatever the device. Brian2 is
+imported by the caller; this module imports it lazily too.
+
+Time conventions (Brian2's default schedule: groups, thresholds, synapses, resets):
+
+* ``exact`` cells integrate in continuous time; a spike with delay ``d`` is delivered
+  in the ``synapses`` slot ``d`` after it was emitted (as pyNN.brian2 and NEST do).
+* ``spinnaker`` cells follow spec/ca3.md §7.1: input arriving at step ``t`` is added
+  to the currents before the update of step ``t``. A delivery in the ``synapses`` slot
+  of step ``t - 1`` does exactly that, so the Brian2 delay is ``d - dt``.
+* Refractoriness: the membrane is held at ``v_reset`` for ``round(tau_refrac/dt)``
+  steps after the spike step (NEST and sPyNNaker semantics); Brian2 counts the spike
+  step itself, hence ``refractory = tau_refrac + dt`` for exact cells.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from spikemem.cells import IF_cond_exp, IF_curr_exp
+from spikemem.network import Network, Population, Projection
+from spikemem.results import Results, SpikeTrains, Trace
+from spikemem.synapses import STDP
+
+# Equations of the continuous-time cells. Parameters come from the namespace.
+EXACT_CURR = """
+dv/dt = (v_rest - v)/tau_m + (i_e - i_i + i_offset)/c_m : volt (unless refractory)
+di_e/dt = -i_e/tau_syn_e : amp
+di_i/dt = -i_i/tau_syn_i : amp
+"""
+EXACT_COND = """
+dv/dt = (v_rest - v)/tau_m + (g_e*(e_rev_e - v) + g_i*(e_rev_i - v) + i_offset)/c_m : volt (unless refractory)
+dg_e/dt = -g_e/tau_syn_e : siemens
+dg_i/dt = -g_i/tau_syn_i : siemens
+"""
+# The discrete sPyNNaker update (spec/ca3.md §7.1) runs as one run_regularly per step.
+STEP_CURR = """
+v : volt
+i_e : amp
+i_i : amp
+refr : 1
+"""
+STEP_COND = """
+v : volt
+g_e : siemens
+g_i : siemens
+refr : 1
+"""
+
+
+def syn_scale(cell: IF_curr_exp, receptor: str, dt_ms: float) -> float:
+    """Factor applied to a weight on arrival: 1 for exact cells, ``f`` for spinnaker cells.
+
+    ``f = tau_syn * (1 - exp(-dt / tau_syn))`` with times in ms taken as numbers.
+    """
+    if cell.integration != "spinnaker":
+        return 1.0
+    tau = cell.tau_syn_E if receptor == "excitatory" else cell.tau_syn_I
+    return tau * (1.0 - math.exp(-dt_ms / tau))
+
+
+def brian2_delay_ms(cell: IF_curr_exp, delay_ms: np.ndarray | float, dt_ms: float) -> np.ndarray | float:
+    """The Brian2 delivery delay that realises a spikemem delay onto ``cell``."""
+    return delay_ms - dt_ms if cell.integration == "spinnaker" else delay_ms
+
+
+@dataclass
+class Built:
+    """The Brian2 objects of one network and what is needed to read them back."""
+
+    objects: list[Any] = field(default_factory=list)
+    groups: dict[str, Any] = field(default_factory=dict)
+    synapses: dict[str, Any] = field(default_factory=dict)
+    connections: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    spike_monitors: dict[str, Any] = field(default_factory=dict)
+    v_monitors: dict[str, Any] = field(default_factory=dict)
+    w_monitors: dict[str, Any] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+
+
+def build(network: Network, duration_ms: float, seed: int) -> Built:
+    """Create every Brian2 object of ``network`` (on the current Brian2 device)."""
+    import brian2 as b2
+
+    built = Built()
+    dt = network.dt
+    for pop in network.populations:
+        group = _source(b2, network, pop, duration_ms, seed, dt) if pop.is_source else _cells(b2, pop, dt)
+        built.groups[pop.name] = group
+        built.objects.append(group)
+    for proj in network.projections:
+        syn, conns = _projection(b2, network, proj, seed, built.groups)
+        built.synapses[proj.name] = syn
+        built.connections[proj.name] = conns
+        built.units[proj.name] = "uS" if isinstance(network.population(proj.post).cell, IF_cond_exp) else "nA"
+        built.objects.append(syn)
+    for probe in network.probes:
+        every = (probe.every_ms or dt) * b2.ms
+        if probe.variable == "spikes":
+            mon = b2.SpikeMonitor(built.groups[probe.target], name=f"spikes_{probe.target}")
+            built.spike_monitors[probe.target] = mon
+        elif probe.variable == "v":
+            mon = b2.StateMonitor(built.groups[probe.target], "v", record=True, dt=every, name=f"v_{probe.target}")
+            built.v_monitors[probe.target] = mon
+        else:
+            mon = b2.StateMonitor(built.synapses[probe.target], "w", record=True, dt=every, name=f"w_{probe.target}")
+            built.w_monitors[probe.target] = mon
+        built.objects.append(mon)
+    return built
+
+
+def _source(b2: Any, network: Network, pop: Population, duration_ms: float, seed: int, dt: float) -> Any:
+    trains = network.source_times(pop, duration_ms, seed)
+    idx, times = [], []
+    for k, train in enumerate(trains):
+        # Brian2 places spikes on the time grid; two spikes of one neuron in one step
+        # would be one spike on any time-stepped simulator, so keep one.
+        steps = np.unique(np.rint(np.asarray(train) / dt).astype(np.int64))
+        idx.append(np.full(len(steps), k, dtype=np.int64))
+        times.append(steps * dt)
+    indices = np.concatenate(idx) if idx else np.empty(0, dtype=np.int64)
+    t = np.concatenate(times) if times else np.empty(0)
+    return b2.SpikeGeneratorGroup(pop.size, indices, t * b2.ms, name=pop.name)
+
+
+def _namespace(b2: Any, cell: IF_curr_exp, dt: float) -> dict[str, Any]:
+    ns = {
+        "c_m": cell.cm * b2.nF,
+        "tau_m": cell.tau_m * b2.ms,
+        "tau_syn_e": cell.tau_syn_E * b2.ms,
+        "tau_syn_i": cell.tau_syn_I * b2.ms,
+        "v_rest": cell.v_rest * b2.mV,
+        "v_reset": cell.v_reset * b2.mV,
+        "v_thresh": cell.v_thresh * b2.mV,
+        "i_offset": cell.i_offset * b2.nA,
+    }
+    if isinstance(cell, IF_cond_exp):
+        ns["e_rev_e"] = cell.e_rev_E * b2.mV
+        ns["e_rev_i"] = cell.e_rev_I * b2.mV
+    if cell.integration == "spinnaker":
+        ns["decay_m"] = math.exp(-dt / cell.tau_m)
+        ns["decay_e"] = math.exp(-dt / cell.tau_syn_E)
+        ns["decay_i"] = math.exp(-dt / cell.tau_syn_I)
+        ns["n_refrac"] = float(round(cell.tau_refrac / dt))
+    return ns
+
+
+def _cells(b2: Any, pop: Population, dt: float) -> Any:
+    cell = pop.cell
+    assert isinstance(cell, IF_curr_exp)
+    cond = isinstance(cell, IF_cond_exp)
+    ns = _namespace(b2, cell, dt)
+    if cell.integration == "exact":
+        group = b2.NeuronGroup(
+            pop.size,
+            EXACT_COND if cond else EXACT_CURR,
+            threshold="v >= v_thresh",
+            reset="v = v_reset",
+            refractory=(cell.tau_refrac + dt) * b2.ms,
+            method="exponential_euler" if cond else "exact",
+            namespace=ns,
+            name=pop.name,
+        )
+    else:
+        group = b2.NeuronGroup(
+            pop.size,
+            STEP_COND if cond else STEP_CURR,
+            threshold="v >= v_thresh",
+            reset="v = v_reset\nrefr = n_refrac",
+            namespace=ns,
+            name=pop.name,
+        )
+        if cond:
+            drive = "(g_e*(e_rev_e - v) + g_i*(e_rev_i - v) + i_offset)*tau_m/c_m"
+        else:
+            drive = "(i_e - i_i + i_offset)*tau_m/c_m"
+        alpha = f"(v_rest + {drive})"
+        syn_e, syn_i = ("g_e", "g_i") if cond else ("i_e", "i_i")
+        group.run_regularly(
+            f"v = int(refr > 0.5)*v_reset + int(refr <= 0.5)*({alpha} - decay_m*({alpha} - v))\n"
+            f"refr = clip(refr - 1, 0, n_refrac)\n"
+            f"{syn_e} = {syn_e}*decay_e\n"
+            f"{syn_i} = {syn_i}*decay_i\n",
+            when="groups",
+            name=f"{pop.name}_step",
+        )
+        group.refr = 0
+    group.v = cell.initial_v * b2.mV
+    return group
+
+
+def _deliver(cell: IF_curr_exp, receptor: str, dt: float) -> str:
+    cond = isinstance(cell, IF_cond_exp)
+    var = ("g_e" if receptor == "excitatory" else "g_i") if cond else ("i_e" if receptor == "excitatory" else "i_i")
+    unit = "uS" if cond else "nA"
+    return f"{var}_post += {syn_scale(cell, receptor, dt)!r}*w*{unit}"
+
+
+def _potentiation(syn: STDP, w: str) -> str:
+    if syn.weight_dependence == "additive":
+        return f"{w} = clip({w} + {syn.A_plus * syn.w_max!r}*apre, w_min, w_max)"
+    return f"{w} = clip({w} + {syn.A_plus!r}*(w_max - {w})*apre, w_min, w_max)"
+
+
+def _depression(syn: STDP, w: str, factor: str = "1") -> str:
+    if syn.weight_dependence == "additive":
+        return f"w = clip({w} - {syn.A_minus * syn.w_max!r}*apost*{factor}, w_min, w_max)"
+    return f"w = clip({w} - {syn.A_minus!r}*({w} - w_min)*apost*{factor}, w_min, w_max)"
+
+
+def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: dict[str, Any]) -> tuple[Any, Any]:
+    dt = network.dt
+    post_cell = network.population(proj.post).cell
+    conns = network.connections(proj, seed)
+    syn_type = proj.synapse
+    deliver = _deliver(post_cell, proj.receptor, dt)
+    b2_delay = np.maximum(brian2_delay_ms(post_cell, conns.delay, dt), 0.0)
+    uniform = bool(len(b2_delay) == 0 or np.all(b2_delay == b2_delay[0]))
+    d0 = float(b2_delay[0]) if len(b2_delay) else 0.0
+    name = proj.name
+    src, tgt = groups[proj.pre], groups[proj.post]
+    if not isinstance(syn_type, STDP):
+        syn = b2.Synapses(src, tgt, "w : 1", on_pre=deliver, delay=d0 * b2.ms if uniform else None, name=name)
+        syn.connect(i=conns.i, j=conns.j)
+        if not uniform:
+            syn.delay = b2_delay * b2.ms
+        syn.w = conns.weight
+        return syn, (conns.i, conns.j)
+    ns = {"tau_plus": syn_type.tau_plus * b2.ms, "tau_minus": syn_type.tau_minus * b2.ms,
+          "w_min": syn_type.w_min, "w_max": syn_type.w_max}
+    traces = """
+    w : 1
+    dapre/dt = -apre/tau_plus : 1 (event-driven)
+    dapost/dt = -apost/tau_minus : 1 (event-driven)
+    """
+    if syn_type.timing == "online":
+        on_pre = "\n".join(["apre += 1", _depression(syn_type, "w"), deliver])
+        on_post = "\n".join(["apost += 1", _potentiation(syn_type, "w")])
+        syn = b2.Synapses(src, tgt, traces, on_pre=on_pre, on_post=on_post, namespace=ns,
+                          delay={"pre": d0 * b2.ms} if uniform else {}, name=name)
+        syn.connect(i=conns.i, j=conns.j)
+        if not uniform:
+            syn.pre.delay = b2_delay * b2.ms
+        syn.w = conns.weight
+        return syn, (conns.i, conns.j)
+    # Deferred (sPyNNaker): updates happen at the pre spike, before delivery; post spikes
+    # count after the whole (dendritic) delay; `w_pend` collects the pending
+    # potentiation so that `w` changes only at pre spikes, as on the chip.
+    model = traces + """
+    w_pend : 1
+    post_seen : 1
+    raw_factor : 1
+    """
+    update = [
+        _depression(syn_type, "w_pend", "(post_seen + (1 - post_seen)*raw_factor)"),
+        "w_pend = w",
+        "post_seen = 0",
+        "apre += 1",
+    ]
+    on_post = "\n".join(["apost += 1", _potentiation(syn_type, "w_pend"), "post_seen = 1"])
+    immediate = uniform and d0 == 0.0
+    on_pre: dict[str, str] = {"pre": "\n".join(update + ([deliver] if immediate else []))}
+    delays: dict[str, Any] = {"pre": 0 * b2.ms}
+    if not immediate:
+        on_pre["deliver"] = deliver
+        if uniform:
+            delays["deliver"] = d0 * b2.ms
+    post_delay = conns.delay
+    post_uniform = bool(len(post_delay) == 0 or np.all(post_delay == post_delay[0]))
+    if post_uniform:
+        delays["post"] = (float(post_delay[0]) if len(post_delay) else 0.0) * b2.ms
+    syn = b2.Synapses(src, tgt, model, on_pre=on_pre, on_post=on_post, namespace=ns, delay=delays, name=name)
+    syn.connect(i=conns.i, j=conns.j)
+    if not immediate and not uniform:
+        syn.deliver.delay = b2_delay * b2.ms
+    if not post_uniform:
+        syn.post.delay = post_delay * b2.ms
+    syn.post.order = -2  # delayed post events of a step are counted before that step's pre spikes
+    syn.w = conns.weight
+    syn.w_pend = conns.weight
+    syn.raw_factor = np.exp(-conns.delay / syn_type.tau_minus)
+    return syn, (conns.i, conns.j)
+
+
+def collect(network: Network, built: Built, duration_ms: float) -> Results:
+    """Read the monitors into a :class:`~spikemem.results.Results` (provenance added by the caller)."""
+    import brian2 as b2
+
+    results = Results(spikes={}, network=network)
+    for name, mon in built.spike_monitors.items():
+        size = network.population(name).size
+        results.spikes[name] = SpikeTrains(size, np.asarray(mon.t / b2.ms), np.asarray(mon.i))
+    for name, mon in built.v_monitors.items():
+        results.traces[f"{name}.v"] = Trace(np.asarray(mon.t / b2.ms), np.asarray(mon.v / b2.mV).T.copy(), "mV")
+    for name, mon in built.w_monitors.items():
+        results.weights[name] = Trace(np.asarray(mon.t / b2.ms), np.asarray(mon.w).T.copy(), built.units[name])
+        results.synapses[name] = built.connections[name]
+    return results

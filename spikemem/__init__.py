@@ -1,0 +1,24 @@
+"""spikemem: spiking memory circuits defined once, run on every simulator and chip.
+
+The description language (cells, sources, connectors, synapses, ``Network``) is plain
+data; ``simulate`` lowers it to a target (Brian2 by default) and returns ``Results``.
+"""
+
+from .cells import IF_cond_exp, IF_curr_exp
+from .connectors import AllToAll, FixedProbability, FromList, OneToOne
+from .errors import SpikememError, TargetNotInstalled, UnsupportedFeature, ValidationError
+from .io import load_network, save_network
+from .network import Network, Population, Probe, Projection, SpikeSource
+from .results import Results, SpikeTrains, Trace, load_results
+from .simulate import simulate
+from .sources import Poisson, SpikeTimes
+from .synapses import STDP, Static
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AllToAll", "FixedProbability", "FromList", "IF_cond_exp", "IF_curr_exp", "Network", "OneToOne", "Poisson",
+    "Population", "Probe", "Projection", "Results", "STDP", "SpikeSource", "SpikeTimes", "SpikeTrains",
+    "SpikememError", "Static", "TargetNotInstalled", "Trace", "UnsupportedFeature", "ValidationError",
+    "load_network", "load_results", "save_network", "simulate",
+]

@@ -1,0 +1,100 @@
+"""Cell types: the PyNN standard leaky integrate-and-fire models.
+
+Parameter names and units follow PyNN: nF, ms, mV, nA (current-based) and µS
+(conductance-based). ``v_init`` (mV) is the initial membrane potential (default
+``v_rest``). ``integration`` chooses how the membrane is advanced in time:
+
+``"exact"``
+    continuous time, as NEST and pyNN.brian2 integrate it.
+``"spinnaker"``
+    the discrete update sPyNNaker performs once per time step (spec/ca3.md §7.1):
+    arriving weights are scaled by ``f = tau_syn * (1 - exp(-dt / tau_syn))`` (ms
+    taken as numbers), the membrane moves to ``alpha - exp(-dt/tau_m)(alpha - v)``
+    with the currents held over the step, and refractoriness lasts
+    ``round(tau_refrac / dt)`` steps after the spike step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from . import _checks as chk
+from ._node import Node
+from .errors import ValidationError
+
+INTEGRATIONS = ("exact", "spinnaker")
+
+
+@dataclass(frozen=True, init=False, eq=False)
+class IF_curr_exp(Node):  # noqa: N801 - PyNN's name
+    r"""Current-based leaky integrate-and-fire neuron with exponential synaptic currents.
+
+    .. math::
+
+        c_m \frac{dv}{dt} = c_m \frac{v_{rest} - v}{\tau_m} + i_E - i_I + i_{offset},
+        \qquad \frac{di_X}{dt} = -\frac{i_X}{\tau_{syn,X}}
+
+    A spike of weight ``w`` (nA) on receptor X adds ``w`` to ``i_X``. When
+    ``v >= v_thresh`` the cell spikes, ``v`` is set to ``v_reset`` and held there for
+    ``tau_refrac``.
+    """
+
+    kind: ClassVar[str] = "current"
+
+    cm: float = 1.0
+    tau_m: float = 20.0
+    tau_refrac: float = 0.1
+    tau_syn_E: float = 5.0
+    tau_syn_I: float = 5.0
+    v_rest: float = -65.0
+    v_reset: float = -65.0
+    v_thresh: float = -50.0
+    i_offset: float = 0.0
+    v_init: float | None = None
+    integration: str = "exact"
+
+    def _validate(self) -> None:
+        cls = type(self).__name__
+        for key in ("cm", "tau_m", "tau_syn_E", "tau_syn_I"):
+            self._set(key, chk.positive(f"{cls}.{key}", getattr(self, key)))
+        self._set("tau_refrac", chk.non_negative(f"{cls}.tau_refrac", self.tau_refrac))
+        for key in ("v_rest", "v_reset", "v_thresh", "i_offset"):
+            self._set(key, chk.finite(f"{cls}.{key}", getattr(self, key)))
+        if self.v_init is not None:
+            self._set("v_init", chk.finite(f"{cls}.v_init", self.v_init))
+        if self.v_reset >= self.v_thresh:
+            raise ValidationError(f"{cls}.v_reset", self.v_reset, f"a value below v_thresh ({self.v_thresh} mV)")
+        chk.one_of(f"{cls}.integration", self.integration, INTEGRATIONS)
+
+    @property
+    def initial_v(self) -> float:
+        """Initial membrane potential in mV (``v_init``, else ``v_rest``)."""
+        return self.v_rest if self.v_init is None else self.v_init
+
+
+@dataclass(frozen=True, init=False, eq=False)
+class IF_cond_exp(IF_curr_exp):  # noqa: N801 - PyNN's name
+    r"""Conductance-based leaky integrate-and-fire neuron with exponential conductances.
+
+    .. math::
+
+        c_m \frac{dv}{dt} = c_m \frac{v_{rest} - v}{\tau_m}
+            + g_E (e_{rev,E} - v) + g_I (e_{rev,I} - v) + i_{offset},
+        \qquad \frac{dg_X}{dt} = -\frac{g_X}{\tau_{syn,X}}
+
+    A spike of weight ``w`` (µS) on receptor X adds ``w`` to ``g_X``.
+    """
+
+    kind: ClassVar[str] = "conductance"
+
+    e_rev_E: float = 0.0
+    e_rev_I: float = -70.0
+
+    def _validate(self) -> None:
+        super()._validate()
+        for key in ("e_rev_E", "e_rev_I"):
+            self._set(key, chk.finite(f"IF_cond_exp.{key}", getattr(self, key)))
+
+
+CELL_TYPES = {"IF_curr_exp": IF_curr_exp, "IF_cond_exp": IF_cond_exp}

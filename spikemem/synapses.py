@@ -1,0 +1,97 @@
+"""Synapse types: static, and pair-based STDP as PyNN defines it.
+
+Weights are nA for current-based cells and µS for conductance-based cells; delays are
+ms and must be at least one time step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import _checks as chk
+from ._node import Node
+from .errors import ValidationError
+
+WEIGHT_DEPENDENCES = ("additive", "multiplicative")
+TIMINGS = ("online", "deferred")
+
+
+class Synapse(Node):
+    """Base class of synapse types."""
+
+    weight: float
+    delay: float
+
+    @property
+    def plastic(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True, init=False, eq=False)
+class Static(Synapse):
+    """Fixed weight (>= 0; the projection's receptor gives the sign) and delay (ms)."""
+
+    weight: float = 0.0
+    delay: float = 1.0
+
+    def _validate(self) -> None:
+        self._set("weight", chk.non_negative("Static.weight", self.weight))
+        self._set("delay", chk.positive("Static.delay", self.delay))
+
+
+@dataclass(frozen=True, init=False, eq=False)
+class STDP(Synapse):
+    r"""Pair-based spike-timing-dependent plasticity with all-to-all spike pairing.
+
+    Traces :math:`x` (pre) and :math:`y` (post) jump by 1 at each spike and decay as
+    :math:`\dot x = -x/\tau_+`, :math:`\dot y = -y/\tau_-`. At a post spike the weight
+    is potentiated, at a pre spike depressed, then clipped to ``[w_min, w_max]``:
+
+    * additive: :math:`\Delta w_+ = A_+ w_{max} x`, :math:`\Delta w_- = A_- w_{max} y`
+    * multiplicative: :math:`\Delta w_+ = A_+ (w_{max} - w) x`,
+      :math:`\Delta w_- = A_- (w - w_{min}) y`
+
+    (PyNN's ``SpikePairRule`` with ``Additive``/``MultiplicativeWeightDependence``.)
+    The pre spike's weight is delivered after its update.
+
+    ``timing`` says *when* pairs are counted:
+
+    ``"online"``
+        the pre spike counts when it reaches the synapse (after the delay, as axonal
+        delay: PyNN ``dendritic_delay_fraction=0``); post spikes count at once.
+    ``"deferred"``
+        as sPyNNaker computes it (spec/ca3.md §7.1): the whole delay is dendritic, so
+        a post spike at ``s`` counts at ``s + delay``; updates are applied when the pre
+        neuron spikes (before delivery), depression applies at zero lag, and when no
+        post spike fell in the window since the previous pre spike the depression uses
+        the raw post time (an extra factor :math:`e^{-delay/\tau_-}`).
+    """
+
+    weight: float = 0.0
+    delay: float = 1.0
+    tau_plus: float = 20.0
+    tau_minus: float = 20.0
+    A_plus: float = 0.01
+    A_minus: float = 0.01
+    w_min: float = 0.0
+    w_max: float = 1.0
+    weight_dependence: str = "additive"
+    timing: str = "online"
+
+    def _validate(self) -> None:
+        for key in ("delay", "tau_plus", "tau_minus"):
+            self._set(key, chk.positive(f"STDP.{key}", getattr(self, key)))
+        for key in ("A_plus", "A_minus", "w_min", "w_max"):
+            self._set(key, chk.non_negative(f"STDP.{key}", getattr(self, key)))
+        if self.w_max < self.w_min:
+            raise ValidationError("STDP.w_max", self.w_max, f"a value >= w_min ({self.w_min})")
+        w = chk.non_negative("STDP.weight", self.weight)
+        if not self.w_min <= w <= self.w_max:
+            raise ValidationError("STDP.weight", w, f"a weight within [w_min, w_max] = [{self.w_min}, {self.w_max}]")
+        self._set("weight", w)
+        chk.one_of("STDP.weight_dependence", self.weight_dependence, WEIGHT_DEPENDENCES)
+        chk.one_of("STDP.timing", self.timing, TIMINGS)
+
+    @property
+    def plastic(self) -> bool:
+        return True
