@@ -233,8 +233,12 @@ def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: 
             syn.delay = b2_delay * b2.ms
         syn.w = conns.weight
         return syn, (conns.i, conns.j)
-    ns = {"tau_plus": syn_type.tau_plus * b2.ms, "tau_minus": syn_type.tau_minus * b2.ms,
-          "w_min": syn_type.w_min, "w_max": syn_type.w_max}
+    ns = {
+        "tau_plus": syn_type.tau_plus * b2.ms,
+        "tau_minus": syn_type.tau_minus * b2.ms,
+        "w_min": syn_type.w_min,
+        "w_max": syn_type.w_max,
+    }
     traces = """
     w : 1
     dapre/dt = -apre/tau_plus : 1 (event-driven)
@@ -243,8 +247,16 @@ def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: 
     if syn_type.timing == "online":
         on_pre = "\n".join(["apre += 1", _depression(syn_type, "w"), deliver])
         on_post = "\n".join(["apost += 1", _potentiation(syn_type, "w")])
-        syn = b2.Synapses(src, tgt, traces, on_pre=on_pre, on_post=on_post, namespace=ns,
-                          delay={"pre": d0 * b2.ms} if uniform else {}, name=name)
+        syn = b2.Synapses(
+            src,
+            tgt,
+            traces,
+            on_pre=on_pre,
+            on_post=on_post,
+            namespace=ns,
+            delay={"pre": d0 * b2.ms} if uniform else {},
+            name=name,
+        )
         syn.connect(i=conns.i, j=conns.j)
         if not uniform:
             syn.pre.delay = b2_delay * b2.ms
@@ -253,11 +265,14 @@ def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: 
     # Deferred (sPyNNaker): updates happen at the pre spike, before delivery; post spikes
     # count after the whole (dendritic) delay; `w_pend` collects the pending
     # potentiation so that `w` changes only at pre spikes, as on the chip.
-    model = traces + """
+    model = (
+        traces
+        + """
     w_pend : 1
     post_seen : 1
     raw_factor : 1
     """
+    )
     update = [
         _depression(syn_type, "w_pend", "(post_seen + (1 - post_seen)*raw_factor)"),
         "w_pend = w",

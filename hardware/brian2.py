@@ -74,14 +74,20 @@ def check_deferred(network: Network, target: str) -> None:
         pre = network.population(proj.pre)
         feature = f"deferred STDP on {proj.name!r} with a {gap:g} ms delivery delay"
         if isinstance(pre.cell, Poisson):
-            raise UnsupportedFeature(target, feature, "a Poisson source may fire twice within the delay; use timing='online'")
+            raise UnsupportedFeature(
+                target, feature, "a Poisson source may fire twice within the delay; use timing='online'"
+            )
         if isinstance(pre.cell, SpikeTimes):
-            isi = min((min(b - a for a, b in zip(tr, tr[1:])) for tr in pre.cell.spike_times if len(tr) > 1),
-                      default=float("inf"))
+            isi = min(
+                (min(b - a for a, b in zip(tr, tr[1:])) for tr in pre.cell.spike_times if len(tr) > 1),
+                default=float("inf"),
+            )
             if isi <= gap:
                 raise UnsupportedFeature(target, feature, f"source {pre.name!r} fires twice within {isi:g} ms")
         elif pre.cell.tau_refrac + network.dt <= gap:
-            raise UnsupportedFeature(target, feature, f"{pre.name!r} can fire twice within the delay (tau_refrac too short)")
+            raise UnsupportedFeature(
+                target, feature, f"{pre.name!r} can fire twice within the delay (tau_refrac too short)"
+            )
 
 
 def choose_engine(network: Network, duration_ms: float) -> str:
@@ -93,8 +99,15 @@ def choose_engine(network: Network, duration_ms: float) -> str:
     return "cpp_standalone" if steps * per_step_s > STANDALONE_ABOVE_S else "numpy"
 
 
-def run(network: Network, duration_ms: float, seed: int = 0, variant: str | None = None, progress: bool = False,
-        threads: int | None = None, build_dir: str | None = None) -> Results:
+def run(
+    network: Network,
+    duration_ms: float,
+    seed: int = 0,
+    variant: str | None = None,
+    progress: bool = False,
+    threads: int | None = None,
+    build_dir: str | None = None,
+) -> Results:
     """Simulate on Brian2 and return Results (spikes, traces, weights, provenance)."""
     import brian2 as b2
 
@@ -119,8 +132,9 @@ def run(network: Network, duration_ms: float, seed: int = 0, variant: str | None
     return results
 
 
-def _run_standalone(b2: Any, network: Network, duration_ms: float, seed: int, threads: int,
-                    build_dir: str | None) -> Results:
+def _run_standalone(
+    b2: Any, network: Network, duration_ms: float, seed: int, threads: int, build_dir: str | None
+) -> Results:
     directory = Path(build_dir) if build_dir else cache_dir("brian2_standalone", structure_key(network, duration_ms))
     directory.mkdir(parents=True, exist_ok=True)
     if threads > 1:
@@ -144,8 +158,15 @@ def _run_standalone(b2: Any, network: Network, duration_ms: float, seed: int, th
         finally:
             b2.device.reinit()
             b2.set_device("runtime")
-    results.provenance = provenance(network, "brian2:cpp_standalone", seed, duration_ms,
-                                    build_s=t1 - t0 - run_s, run_s=run_s, build_dir=str(directory))
+    results.provenance = provenance(
+        network,
+        "brian2:cpp_standalone",
+        seed,
+        duration_ms,
+        build_s=t1 - t0 - run_s,
+        run_s=run_s,
+        build_dir=str(directory),
+    )
     return results
 
 

@@ -35,8 +35,7 @@ from spikemem.synapses import STDP, Static
 DT_MS = 1.0
 W = 6.0  # the static relay weight (nA) of the published circuit
 
-_COMMON = dict(v_rest=-60.0, v_reset=-60.0, v_thresh=-57.0, tau_refrac=1.0, tau_syn_E=0.3, tau_syn_I=0.3,
-               i_offset=0.0)
+_COMMON = dict(v_rest=-60.0, v_reset=-60.0, v_thresh=-57.0, tau_refrac=1.0, tau_syn_E=0.3, tau_syn_I=0.3, i_offset=0.0)
 
 
 def cell_class_a(integration: str = "spinnaker", v_thresh: float = -57.0) -> IF_curr_exp:
@@ -51,8 +50,18 @@ def cell_class_b(integration: str = "spinnaker") -> IF_curr_exp:
 
 def memory_stdp(timing: str = "deferred") -> STDP:
     """The plastic synapse of both memory projections (spec §2.5)."""
-    return STDP(weight=0.0, delay=1.0, tau_plus=3.0, tau_minus=3.0, A_plus=1.0, A_minus=1.0, w_min=0.0, w_max=W,
-                weight_dependence="additive", timing=timing)
+    return STDP(
+        weight=0.0,
+        delay=1.0,
+        tau_plus=3.0,
+        tau_minus=3.0,
+        A_plus=1.0,
+        A_minus=1.0,
+        w_min=0.0,
+        w_max=W,
+        weight_dependence="additive",
+        timing=timing,
+    )
 
 
 def build_fidelity(

@@ -64,7 +64,5 @@ def one_of(field: str, value: Any, choices: Iterable[str]) -> str:
 def name(field: str, value: Any) -> str:
     """An identifier-like name: letters, digits and '_', not starting with a digit."""
     if not isinstance(value, str) or not value.isidentifier():
-        raise ValidationError(
-            field, value, "a non-empty name of letters, digits and '_' not starting with a digit"
-        )
+        raise ValidationError(field, value, "a non-empty name of letters, digits and '_' not starting with a digit")
     return value

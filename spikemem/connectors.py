@@ -110,7 +110,9 @@ class FromList(Connector):
         try:
             arr = np.array(self.conn_list, dtype=np.float64, copy=True)
         except (TypeError, ValueError):
-            raise ValidationError("FromList.conn_list", self.conn_list, "rows of (i, j) or (i, j, weight, delay)") from None
+            raise ValidationError(
+                "FromList.conn_list", self.conn_list, "rows of (i, j) or (i, j, weight, delay)"
+            ) from None
         if arr.size == 0:
             arr = arr.reshape(0, 2)
         if arr.ndim != 2 or arr.shape[1] not in (2, 4):

@@ -81,7 +81,9 @@ class Projection(Node):
             elif not isinstance(value, str):
                 raise ValidationError(f"{field}.{end}", value, "a population name or Population")
         if not isinstance(self.connector, Connector):
-            raise ValidationError(f"{field}.connector", self.connector, "a connector (OneToOne, AllToAll, FixedProbability, FromList)")
+            raise ValidationError(
+                f"{field}.connector", self.connector, "a connector (OneToOne, AllToAll, FixedProbability, FromList)"
+            )
         if not isinstance(self.synapse, Synapse):
             raise ValidationError(f"{field}.synapse", self.synapse, "a synapse type (Static, STDP)")
         chk.one_of(f"{field}.receptor", self.receptor, RECEPTORS)
@@ -134,7 +136,9 @@ class Network(Node):
         seen: set[str] = set()
         for item in self.populations + self.projections:
             if item.name in seen:
-                raise ValidationError(f"{type(item).__name__}.name", item.name, "a name not used by another population or projection")
+                raise ValidationError(
+                    f"{type(item).__name__}.name", item.name, "a name not used by another population or projection"
+                )
             seen.add(item.name)
         pops = {p.name: p for p in self.populations}
         for proj in self.projections:
@@ -147,12 +151,16 @@ class Network(Node):
         field = f"Projection {proj.name!r}"
         for end in ("pre", "post"):
             if getattr(proj, end) not in pops:
-                raise ValidationError(f"{field}.{end}", getattr(proj, end), "the name of a population in this network: " + ", ".join(pops))
+                raise ValidationError(
+                    f"{field}.{end}", getattr(proj, end), "the name of a population in this network: " + ", ".join(pops)
+                )
         pre, post = pops[proj.pre], pops[proj.post]
         if post.is_source:
             raise ValidationError(f"{field}.post", proj.post, "a population of cells (spike sources take no input)")
         if isinstance(proj.connector, OneToOne) and pre.size != post.size:
-            raise ValidationError(f"{field}.connector", "OneToOne", f"populations of equal size (pre {pre.size}, post {post.size})")
+            raise ValidationError(
+                f"{field}.connector", "OneToOne", f"populations of equal size (pre {pre.size}, post {post.size})"
+            )
         syn = proj.synapse
         if syn.delay < self.dt - 1e-12:
             raise ValidationError(f"{field}.synapse.delay", syn.delay, f"a delay >= the time step dt = {self.dt} ms")
@@ -165,28 +173,42 @@ class Network(Node):
             bad = np.nonzero(arr[:, col] >= pop.size)[0]
             if bad.size:
                 raise ValidationError(
-                    f"{field}.connector.conn_list[{bad[0]}]", tuple(arr[bad[0]]), f"{label} index < {pop.size} (size of {pop.name!r})"
+                    f"{field}.connector.conn_list[{bad[0]}]",
+                    tuple(arr[bad[0]]),
+                    f"{label} index < {pop.size} (size of {pop.name!r})",
                 )
         if conn.has_weights:
             w, d = arr[:, 2], arr[:, 3]
             if np.any(w < 0):
                 k = int(np.nonzero(w < 0)[0][0])
-                raise ValidationError(f"{field}.connector.conn_list[{k}].weight", w[k], "a weight >= 0 (the receptor gives the sign)")
+                raise ValidationError(
+                    f"{field}.connector.conn_list[{k}].weight", w[k], "a weight >= 0 (the receptor gives the sign)"
+                )
             if isinstance(syn, STDP) and np.any((w < syn.w_min) | (w > syn.w_max)):
                 k = int(np.nonzero((w < syn.w_min) | (w > syn.w_max))[0][0])
-                raise ValidationError(f"{field}.connector.conn_list[{k}].weight", w[k], f"within [w_min, w_max] = [{syn.w_min}, {syn.w_max}]")
+                raise ValidationError(
+                    f"{field}.connector.conn_list[{k}].weight",
+                    w[k],
+                    f"within [w_min, w_max] = [{syn.w_min}, {syn.w_max}]",
+                )
             if np.any(d < self.dt - 1e-12):
                 k = int(np.nonzero(d < self.dt - 1e-12)[0][0])
-                raise ValidationError(f"{field}.connector.conn_list[{k}].delay", d[k], f"a delay >= the time step dt = {self.dt} ms")
+                raise ValidationError(
+                    f"{field}.connector.conn_list[{k}].delay", d[k], f"a delay >= the time step dt = {self.dt} ms"
+                )
 
     def _check_probe(self, probe: Probe, pops: dict[str, Population], projs: dict[str, Projection]) -> None:
         field = f"Probe {probe.target!r}"
         if probe.variable == "weight":
             if probe.target not in projs:
-                raise ValidationError(f"{field}.target", probe.target, "the name of a projection in this network: " + ", ".join(projs))
+                raise ValidationError(
+                    f"{field}.target", probe.target, "the name of a projection in this network: " + ", ".join(projs)
+                )
         else:
             if probe.target not in pops:
-                raise ValidationError(f"{field}.target", probe.target, "the name of a population in this network: " + ", ".join(pops))
+                raise ValidationError(
+                    f"{field}.target", probe.target, "the name of a population in this network: " + ", ".join(pops)
+                )
             if probe.variable == "v" and pops[probe.target].is_source:
                 raise ValidationError(f"{field}.variable", "v", "'spikes' (spike sources have no membrane)")
 

@@ -7,8 +7,19 @@ import importlib.metadata
 import platform
 from typing import Any
 
-PACKAGES = ("spikemem", "numpy", "brian2", "h5py", "pynn", "nest-simulator", "spynnaker", "torch", "norse", "nir",
-            "brian2cuda")
+PACKAGES = (
+    "spikemem",
+    "numpy",
+    "brian2",
+    "h5py",
+    "pynn",
+    "nest-simulator",
+    "spynnaker",
+    "torch",
+    "norse",
+    "nir",
+    "brian2cuda",
+)
 
 
 def versions() -> dict[str, str]:

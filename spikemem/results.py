@@ -49,8 +49,10 @@ class SpikeTrains:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SpikeTrains):
             return NotImplemented
-        return self.size == other.size and np.array_equal(self.times, other.times) and np.array_equal(
-            self.indices, other.indices
+        return (
+            self.size == other.size
+            and np.array_equal(self.times, other.times)
+            and np.array_equal(self.indices, other.indices)
         )
 
 
@@ -106,8 +108,13 @@ class Results:
         for pop, st in self.spikes.items():
             for k, train in enumerate(st.trains()):
                 seg.spiketrains.append(
-                    neo.SpikeTrain(train * pq.ms, t_stop=max(duration, float(train.max(initial=0)) + 1e-9) * pq.ms,
-                                   name=f"{pop}[{k}]", population=pop, neuron=k)
+                    neo.SpikeTrain(
+                        train * pq.ms,
+                        t_stop=max(duration, float(train.max(initial=0)) + 1e-9) * pq.ms,
+                        name=f"{pop}[{k}]",
+                        population=pop,
+                        neuron=k,
+                    )
                 )
         for key, tr in list(self.traces.items()) + [(f"{k}.weight", v) for k, v in self.weights.items()]:
             if len(tr.times) == 0:
@@ -115,8 +122,9 @@ class Results:
             step = float(tr.times[1] - tr.times[0]) if len(tr.times) > 1 else float(self.provenance.get("dt_ms", 1.0))
             unit = {"mV": pq.mV, "nA": pq.nA, "uS": pq.uS}.get(tr.unit, pq.dimensionless)
             seg.analogsignals.append(
-                neo.AnalogSignal(tr.values, units=unit, sampling_period=step * pq.ms, t_start=float(tr.times[0]) * pq.ms,
-                                 name=key)
+                neo.AnalogSignal(
+                    tr.values, units=unit, sampling_period=step * pq.ms, t_start=float(tr.times[0]) * pq.ms, name=key
+                )
             )
         return block
 
@@ -143,10 +151,16 @@ def load_results(path: str | os.PathLike[str]) -> Results:
         tree = read_tree(fh["results"], "data")
         network = network_from_group(fh["network"]) if "network" in fh else None
     return Results(
-        spikes={k: SpikeTrains(int(v["size"]), np.asarray(v["times"]), np.asarray(v["indices"]))
-                for k, v in tree["spikes"].items()},
-        traces={k: Trace(np.asarray(v["times"]), np.asarray(v["values"]), v["unit"]) for k, v in tree["traces"].items()},
-        weights={k: Trace(np.asarray(v["times"]), np.asarray(v["values"]), v["unit"]) for k, v in tree["weights"].items()},
+        spikes={
+            k: SpikeTrains(int(v["size"]), np.asarray(v["times"]), np.asarray(v["indices"]))
+            for k, v in tree["spikes"].items()
+        },
+        traces={
+            k: Trace(np.asarray(v["times"]), np.asarray(v["values"]), v["unit"]) for k, v in tree["traces"].items()
+        },
+        weights={
+            k: Trace(np.asarray(v["times"]), np.asarray(v["values"]), v["unit"]) for k, v in tree["weights"].items()
+        },
         synapses={k: (np.asarray(v["i"]), np.asarray(v["j"])) for k, v in tree["synapses"].items()},
         provenance=tree["provenance"],
         network=network,

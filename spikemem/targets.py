@@ -82,7 +82,9 @@ def resolve(target: str) -> tuple[TargetInfo, ModuleType, str | None]:
         raise ValidationError("target", target, "one of " + ", ".join(targets) + " (see `spikemem targets`)")
     info, mod = targets[name]
     if variant and info.variants and variant not in info.variants:
-        raise ValidationError("target", target, f"{name} or {name}:VARIANT with VARIANT one of " + ", ".join(info.variants))
+        raise ValidationError(
+            "target", target, f"{name} or {name}:VARIANT with VARIANT one of " + ", ".join(info.variants)
+        )
     if not info.installed:
         missing = [m for m in info.requires if importlib.util.find_spec(m) is None]
         raise TargetNotInstalled(name, ", ".join(missing), info.install_hint)
