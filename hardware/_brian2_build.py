@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from spikemem.cells import IF_cond_exp, IF_curr_exp
+from spikemem.connectors import AllToAll, OneToOne
 from spikemem.network import Network, Population, Projection
 from spikemem.results import Results, SpikeTrains, Trace
 from spikemem.synapses import STDP
@@ -228,10 +229,10 @@ def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: 
     src, tgt = groups[proj.pre], groups[proj.post]
     if not isinstance(syn_type, STDP):
         syn = b2.Synapses(src, tgt, "w : 1", on_pre=deliver, delay=d0 * b2.ms if uniform else None, name=name)
-        syn.connect(i=conns.i, j=conns.j)
+        _connect(syn, proj, conns)
         if not uniform:
             syn.delay = b2_delay * b2.ms
-        syn.w = conns.weight
+        syn.w = _values(conns.weight)
         return syn, (conns.i, conns.j)
     ns = {
         "tau_plus": syn_type.tau_plus * b2.ms,
@@ -257,10 +258,10 @@ def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: 
             delay={"pre": d0 * b2.ms} if uniform else {},
             name=name,
         )
-        syn.connect(i=conns.i, j=conns.j)
+        _connect(syn, proj, conns)
         if not uniform:
             syn.pre.delay = b2_delay * b2.ms
-        syn.w = conns.weight
+        syn.w = _values(conns.weight)
         return syn, (conns.i, conns.j)
     # Deferred (sPyNNaker): updates happen at the pre spike, before delivery; post spikes
     # count after the whole (dendritic) delay; `w_pend` collects the pending
@@ -292,16 +293,35 @@ def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: 
     if post_uniform:
         delays["post"] = (float(post_delay[0]) if len(post_delay) else 0.0) * b2.ms
     syn = b2.Synapses(src, tgt, model, on_pre=on_pre, on_post=on_post, namespace=ns, delay=delays, name=name)
-    syn.connect(i=conns.i, j=conns.j)
+    _connect(syn, proj, conns)
     if not immediate and not uniform:
         syn.deliver.delay = b2_delay * b2.ms
     if not post_uniform:
         syn.post.delay = post_delay * b2.ms
     syn.post.order = -2  # delayed post events of a step are counted before that step's pre spikes
-    syn.w = conns.weight
-    syn.w_pend = conns.weight
-    syn.raw_factor = np.exp(-conns.delay / syn_type.tau_minus)
+    syn.w = _values(conns.weight)
+    syn.w_pend = _values(conns.weight)
+    syn.raw_factor = _values(np.exp(-conns.delay / syn_type.tau_minus))
     return syn, (conns.i, conns.j)
+
+
+def _connect(syn: Any, proj: Projection, conns: Any) -> None:
+    """Connect by rule where Brian2 has one (generated on the device in standalone
+    mode), else from the resolved index arrays. Both give the same synapse order."""
+    conn = proj.connector
+    if isinstance(conn, OneToOne):
+        syn.connect(j="i")
+    elif isinstance(conn, AllToAll):
+        syn.connect() if conn.allow_self_connections else syn.connect(condition="i != j")
+    else:
+        syn.connect(i=conns.i, j=conns.j)
+
+
+def _values(values: np.ndarray) -> np.ndarray | float:
+    """A scalar when every synapse has the same value (cheaper to set in standalone mode)."""
+    if len(values) and np.all(values == values[0]):
+        return float(values[0])
+    return values
 
 
 def collect(network: Network, built: Built, duration_ms: float) -> Results:
