@@ -193,7 +193,7 @@ def _cells(b2: Any, pop: Population, dt: float) -> Any:
             name=f"{pop.name}_step",
         )
         group.refr = 0
-    group.v = cell.initial_v * b2.mV
+    group.v = (pop.initial_v if pop.initial_v is not None else cell.initial_v) * b2.mV
     return group
 
 

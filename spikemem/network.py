@@ -28,16 +28,27 @@ CELL_CLASSES = (IF_curr_exp, IF_cond_exp, SpikeTimes, Poisson)
 
 @dataclass(frozen=True, init=False, eq=False)
 class Population(Node):
-    """``size`` neurons of one cell type (or one spike-source type) under one name."""
+    """``size`` neurons of one cell type (or one spike-source type) under one name.
+
+    ``initial_v`` optionally gives each neuron its own initial membrane potential (mV),
+    overriding the cell's ``v_init``.
+    """
 
     name: str = None  # type: ignore[assignment]
     size: int = None  # type: ignore[assignment]
     cell: Node = None  # type: ignore[assignment]
+    initial_v: np.ndarray | None = None
 
     def _validate(self) -> None:
         chk.name("Population.name", self.name)
         field = f"Population {self.name!r}"
         self._set("size", chk.count(f"{field}.size", self.size))
+        if self.initial_v is not None:
+            v = np.array(self.initial_v, dtype=np.float64).reshape(-1)
+            if v.shape != (self.size,) or not np.all(np.isfinite(v)):
+                raise ValidationError(f"{field}.initial_v", f"{v.shape[0]} values", f"{self.size} finite voltages (mV)")
+            v.setflags(write=False)
+            self._set("initial_v", v)
         if not isinstance(self.cell, CELL_CLASSES):
             raise ValidationError(
                 f"{field}.cell", self.cell, "one of " + ", ".join(c.__name__ for c in CELL_CLASSES) + " (an instance)"
