@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import _checks as chk
 from ._node import Node
 from .errors import ValidationError
@@ -65,6 +67,11 @@ class STDP(Synapse):
         neuron spikes (before delivery), depression applies at zero lag, and when no
         post spike fell in the window since the previous pre spike the depression uses
         the raw post time (an extra factor :math:`e^{-delay/\tau_-}`).
+
+    ``gated=True`` makes it a three-factor rule: a weight changes only while the
+    plasticity gates of both its pre and its post neuron are open (see :class:`Gate`);
+    otherwise spikes pass and the weight stays. Gated STDP has no PyNN standard
+    model, so only the Brian2-based targets run it.
     """
 
     weight: float = 0.0
@@ -77,6 +84,7 @@ class STDP(Synapse):
     w_max: float = 1.0
     weight_dependence: str = "additive"
     timing: str = "online"
+    gated: bool = False
 
     def _validate(self) -> None:
         for key in ("delay", "tau_plus", "tau_minus"):
@@ -91,7 +99,28 @@ class STDP(Synapse):
         self._set("weight", w)
         chk.one_of("STDP.weight_dependence", self.weight_dependence, WEIGHT_DEPENDENCES)
         chk.one_of("STDP.timing", self.timing, TIMINGS)
+        if not isinstance(self.gated, (bool, np.bool_)):
+            raise ValidationError("STDP.gated", self.gated, "True or False")
+        self._set("gated", bool(self.gated))
 
     @property
     def plastic(self) -> bool:
         return True
+
+
+@dataclass(frozen=True, init=False, eq=False)
+class Gate(Synapse):
+    """A plasticity gate: a spike opens the post neuron's gate for ``window_ms``.
+
+    Used on a projection with ``receptor="modulatory"``; it does not change the
+    membrane. While a neuron's gate is open, gated STDP synapses touching it may learn.
+    """
+
+    delay: float = 1.0
+    window_ms: float = 1.0
+    weight: float = 0.0
+
+    def _validate(self) -> None:
+        self._set("delay", chk.positive("Gate.delay", self.delay))
+        self._set("window_ms", chk.positive("Gate.window_ms", self.window_ms))
+        self._set("weight", chk.non_negative("Gate.weight", self.weight))
