@@ -11,6 +11,9 @@ Time conventions (Brian2's default schedule: groups, thresholds, synapses, reset
 * ``spinnaker`` cells follow spec/ca3.md §7.1: input arriving at step ``t`` is added
   to the currents before the update of step ``t``. A delivery in the ``synapses`` slot
   of step ``t - 1`` does exactly that, so the Brian2 delay is ``d - dt``.
+* ``online`` STDP counts a pre spike when its input is applied (``t + d``), also on
+  ``spinnaker`` cells whose Brian2 delivery runs a step earlier; a post spike in the
+  step of the arrival counts as following it (potentiation at zero lag).
 * Refractoriness: the membrane is held at ``v_reset`` for ``round(tau_refrac/dt)``
   steps after the spike step (NEST and sPyNNaker semantics); Brian2 counts the spike
   step itself, hence ``refractory = tau_refrac + dt`` for exact cells.
@@ -25,10 +28,12 @@ from typing import Any
 import numpy as np
 
 from spikemem.cells import IF_cond_exp, IF_curr_exp
-from spikemem.connectors import AllToAll, OneToOne
+from spikemem.connectors import AllToAll, Blocks, Connections, Connector, OneToOne
 from spikemem.network import Network, Population, Projection
 from spikemem.results import Results, SpikeTrains, Trace
-from spikemem.synapses import STDP
+from spikemem.synapses import STDP, Gate
+
+from . import _rram_brian2 as rram_b2
 
 # Equations of the continuous-time cells. Parameters come from the namespace.
 EXACT_CURR = """
@@ -47,6 +52,10 @@ v : volt
 i_e : amp
 i_i : amp
 refr : 1
+"""
+# A neuron that receives a plasticity Gate keeps the time until which its gate is open.
+GATE_STATE = """
+gate_until : second
 """
 STEP_COND = """
 v : volt
@@ -92,14 +101,20 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
 
     built = Built()
     dt = network.dt
+    gated_pops = {p.post for p in network.projections if isinstance(p.synapse, Gate)}
     for pop in network.populations:
-        group = _source(b2, network, pop, duration_ms, seed, dt) if pop.is_source else _cells(b2, pop, dt)
+        if pop.is_source:
+            group = _source(b2, network, pop, duration_ms, seed, dt)
+        else:
+            group = _cells(b2, pop, dt, gated=pop.name in gated_pops)
         built.groups[pop.name] = group
         built.objects.append(group)
+    weighed = {probe.target for probe in network.probes if probe.variable == "weight"}
     for proj in network.projections:
         syn, conns = _projection(b2, network, proj, seed, built.groups)
         built.synapses[proj.name] = syn
-        built.connections[proj.name] = conns
+        if proj.name in weighed:
+            built.connections[proj.name] = conns if len(conns[0]) else _indices(network, proj, seed)
         built.units[proj.name] = "uS" if isinstance(network.population(proj.post).cell, IF_cond_exp) else "nA"
         built.objects.append(syn)
     for probe in network.probes:
@@ -153,15 +168,16 @@ def _namespace(b2: Any, cell: IF_curr_exp, dt: float) -> dict[str, Any]:
     return ns
 
 
-def _cells(b2: Any, pop: Population, dt: float) -> Any:
+def _cells(b2: Any, pop: Population, dt: float, gated: bool = False) -> Any:
     cell = pop.cell
     assert isinstance(cell, IF_curr_exp)
     cond = isinstance(cell, IF_cond_exp)
     ns = _namespace(b2, cell, dt)
+    gate = GATE_STATE if gated else ""
     if cell.integration == "exact":
         group = b2.NeuronGroup(
             pop.size,
-            EXACT_COND if cond else EXACT_CURR,
+            (EXACT_COND if cond else EXACT_CURR) + gate,
             threshold="v >= v_thresh",
             reset="v = v_reset",
             refractory=(cell.tau_refrac + dt) * b2.ms,
@@ -172,7 +188,7 @@ def _cells(b2: Any, pop: Population, dt: float) -> Any:
     else:
         group = b2.NeuronGroup(
             pop.size,
-            STEP_COND if cond else STEP_CURR,
+            (STEP_COND if cond else STEP_CURR) + gate,
             threshold="v >= v_thresh",
             reset="v = v_reset\nrefr = n_refrac",
             namespace=ns,
@@ -194,45 +210,58 @@ def _cells(b2: Any, pop: Population, dt: float) -> Any:
         )
         group.refr = 0
     group.v = (pop.initial_v if pop.initial_v is not None else cell.initial_v) * b2.mV
+    if gated:
+        group.gate_until = -1 * b2.second
     return group
 
 
-def _deliver(cell: IF_curr_exp, receptor: str, dt: float) -> str:
+def _deliver(cell: IF_curr_exp, receptor: str, dt: float, weight: str = "w") -> str:
     cond = isinstance(cell, IF_cond_exp)
     var = ("g_e" if receptor == "excitatory" else "g_i") if cond else ("i_e" if receptor == "excitatory" else "i_i")
     unit = "uS" if cond else "nA"
-    return f"{var}_post += {syn_scale(cell, receptor, dt)!r}*w*{unit}"
+    return f"{var}_post += {syn_scale(cell, receptor, dt)!r}*{weight}*{unit}"
+
+
+def _gate(syn: STDP) -> str:
+    """Factor 1 where the update may happen: always, or (gated STDP) while both gates are open."""
+    return "int(t < gate_until_pre)*int(t < gate_until_post)*" if syn.gated else ""
 
 
 def _potentiation(syn: STDP, w: str) -> str:
     if syn.weight_dependence == "additive":
-        return f"{w} = clip({w} + {syn.A_plus * syn.w_max!r}*apre, w_min, w_max)"
-    return f"{w} = clip({w} + {syn.A_plus!r}*(w_max - {w})*apre, w_min, w_max)"
+        return f"{w} = clip({w} + {_gate(syn)}{syn.A_plus * syn.w_max!r}*apre, w_min, w_max)"
+    return f"{w} = clip({w} + {_gate(syn)}{syn.A_plus!r}*(w_max - {w})*apre, w_min, w_max)"
 
 
 def _depression(syn: STDP, w: str, factor: str = "1") -> str:
     if syn.weight_dependence == "additive":
-        return f"w = clip({w} - {syn.A_minus * syn.w_max!r}*apost*{factor}, w_min, w_max)"
-    return f"w = clip({w} - {syn.A_minus!r}*({w} - w_min)*apost*{factor}, w_min, w_max)"
+        return f"w = clip({w} - {_gate(syn)}{syn.A_minus * syn.w_max!r}*apost*{factor}, w_min, w_max)"
+    return f"w = clip({w} - {_gate(syn)}{syn.A_minus!r}*({w} - w_min)*apost*{factor}, w_min, w_max)"
 
 
 def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: dict[str, Any]) -> tuple[Any, Any]:
     dt = network.dt
     post_cell = network.population(proj.post).cell
-    conns = network.connections(proj, seed)
+    conns = resolved(network, proj, seed) if proj.device is None else network.connections(proj, seed)
+    dev = rram_b2.lower(proj, conns.weight, seed)  # None without a device (hardware/_rram_brian2.py)
     syn_type = proj.synapse
-    deliver = _deliver(post_cell, proj.receptor, dt)
+    deliver = _deliver(post_cell, proj.receptor, dt, rram_b2.weight_expr(dev))
     b2_delay = np.maximum(brian2_delay_ms(post_cell, conns.delay, dt), 0.0)
     uniform = bool(len(b2_delay) == 0 or np.all(b2_delay == b2_delay[0]))
     d0 = float(b2_delay[0]) if len(b2_delay) else 0.0
     name = proj.name
     src, tgt = groups[proj.pre], groups[proj.post]
+    if isinstance(syn_type, Gate):
+        deliver = f"gate_until_post = t + {syn_type.window_ms!r}*ms"
     if not isinstance(syn_type, STDP):
-        syn = b2.Synapses(src, tgt, "w : 1", on_pre=deliver, delay=d0 * b2.ms if uniform else None, name=name)
+        syn = b2.Synapses(
+            src, tgt, "w : 1" + rram_b2.model(dev), on_pre=deliver, delay=d0 * b2.ms if uniform else None, name=name
+        )
         _connect(syn, proj, conns)
         if not uniform:
             syn.delay = b2_delay * b2.ms
-        syn.w = _values(conns.weight)
+        syn.w = _values(rram_b2.weights(dev, conns.weight))
+        rram_b2.initialise(syn, dev)
         return syn, (conns.i, conns.j)
     ns = {
         "tau_plus": syn_type.tau_plus * b2.ms,
@@ -244,10 +273,16 @@ def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: 
     w : 1
     dapre/dt = -apre/tau_plus : 1 (event-driven)
     dapost/dt = -apost/tau_minus : 1 (event-driven)
-    """
+    """ + rram_b2.model(dev)
     if syn_type.timing == "online":
-        on_pre = "\n".join(["apre += 1", _depression(syn_type, "w"), deliver])
-        on_post = "\n".join(["apost += 1", _potentiation(syn_type, "w")])
+        # On a spinnaker cell the pre event runs one step before its input is applied
+        # (module docstring); count it then: the pre trace jumps by exp(dt/tau_plus) and
+        # the post trace is read exp(-dt/tau_minus) later.
+        early = post_cell.integration == "spinnaker"
+        jump = repr(math.exp(dt / syn_type.tau_plus)) if early else "1"
+        later = repr(math.exp(-dt / syn_type.tau_minus)) if early else "1"
+        on_pre = "\n".join([f"apre += {jump}", rram_b2.write(dev, _depression(syn_type, "w", later)), deliver])
+        on_post = "\n".join(["apost += 1", rram_b2.write(dev, _potentiation(syn_type, "w"))])
         syn = b2.Synapses(
             src,
             tgt,
@@ -261,7 +296,10 @@ def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: 
         _connect(syn, proj, conns)
         if not uniform:
             syn.pre.delay = b2_delay * b2.ms
-        syn.w = _values(conns.weight)
+        if early:
+            syn.post.order = -2  # a post spike of this step precedes a pre spike counted at the next
+        syn.w = _values(rram_b2.weights(dev, conns.weight))
+        rram_b2.initialise(syn, dev)
         return syn, (conns.i, conns.j)
     # Deferred (sPyNNaker): updates happen at the pre spike, before delivery; post spikes
     # count after the whole (dendritic) delay; `w_pend` collects the pending
@@ -275,7 +313,7 @@ def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: 
     """
     )
     update = [
-        _depression(syn_type, "w_pend", "(post_seen + (1 - post_seen)*raw_factor)"),
+        rram_b2.write(dev, _depression(syn_type, "w_pend", "(post_seen + (1 - post_seen)*raw_factor)")),
         "w_pend = w",
         "post_seen = 0",
         "apre += 1",
@@ -299,17 +337,51 @@ def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: 
     if not post_uniform:
         syn.post.delay = post_delay * b2.ms
     syn.post.order = -2  # delayed post events of a step are counted before that step's pre spikes
-    syn.w = _values(conns.weight)
-    syn.w_pend = _values(conns.weight)
+    if not immediate:
+        syn.deliver.order = 0  # a zero delivery delay delivers after the update (Brian2 sorts ties by name)
+    syn.w = syn.w_pend = _values(rram_b2.weights(dev, conns.weight))
+    rram_b2.initialise(syn, dev)
     syn.raw_factor = _values(np.exp(-conns.delay / syn_type.tau_minus))
     return syn, (conns.i, conns.j)
+
+
+def by_rule(conn: Connector) -> bool:
+    """Whether Brian2 connects ``conn`` by a rule (no index arrays built in Python).
+
+    Such connectors have the synapse type's uniform weight and delay.
+    """
+    inner = conn.inner if isinstance(conn, Blocks) else conn
+    return isinstance(inner, (OneToOne, AllToAll))
+
+
+def resolved(network: Network, proj: Projection, seed: int = 0) -> Connections:
+    """The projection's synapses; for a rule-based connector only its uniform weight and
+    delay (one-element arrays, no indices), so large all-to-all blocks stay unmaterialised."""
+    if not by_rule(proj.connector):
+        return network.connections(proj, seed)
+    none = np.empty(0, dtype=np.int64)
+    return Connections(none, none, np.array([float(proj.synapse.weight)]), np.array([float(proj.synapse.delay)]))
+
+
+def _indices(network: Network, proj: Projection, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    conns = network.connections(proj, seed)
+    return conns.i, conns.j
 
 
 def _connect(syn: Any, proj: Projection, conns: Any) -> None:
     """Connect by rule where Brian2 has one (generated on the device in standalone
     mode), else from the resolved index arrays. Both give the same synapse order."""
     conn = proj.connector
-    if isinstance(conn, OneToOne):
+    if proj.device is not None:  # per-synapse device state: connect from the resolved arrays
+        syn.connect(i=conns.i, j=conns.j)
+    elif isinstance(conn, Blocks) and by_rule(conn):
+        a, b = conn.block_sizes(syn.source.N, syn.target.N)
+        if isinstance(conn.inner, OneToOne):
+            syn.connect(j="i")
+        else:
+            skip = "" if conn.inner.allow_self_connections else f" if k % {b} != i % {a}"
+            syn.connect(j=f"k for k in range((i // {a})*{b}, (i // {a} + 1)*{b}){skip}")
+    elif isinstance(conn, OneToOne):
         syn.connect(j="i")
     elif isinstance(conn, AllToAll):
         syn.connect() if conn.allow_self_connections else syn.connect(condition="i != j")

@@ -67,7 +67,7 @@ def check_deferred(network: Network, target: str) -> None:
         if not (isinstance(syn, STDP) and syn.timing == "deferred"):
             continue
         post = network.population(proj.post).cell
-        delays = network.connections(proj).delay
+        delays = lowering.resolved(network, proj).delay
         gap = float(lowering.brian2_delay_ms(post, delays, network.dt).max(initial=0.0))
         if gap <= 0:
             continue

@@ -165,7 +165,7 @@ def build_functional(
         ("write_relay_1", "gate_in", "GateRelay", every, drive(d), "excitatory"),
         ("write_relay_2", "gate_in", "GateRelay", every, drive(3 * d), "excitatory"),
         ("write_block_cueout", "GateRelay", "CueOut", every, Static(weight=(m + 1) * u, delay=d), "inhibitory"),
-        ("write_block_chain", "GateRelay", "CueIn", every, Static(weight=6 * u, delay=2 * d), "inhibitory"),
+        ("write_block_chain", "GateRelay", "CueIn", every, Static(weight=2 * u, delay=2 * d), "inhibitory"),
     ]
     projections = [Projection(*row) for row in rows]
     probes = [Probe(name) for name in ("CueIn", "ContOut", "ContIn", "CueOut")]

@@ -5,7 +5,7 @@ data; ``simulate`` lowers it to a target (Brian2 by default) and returns ``Resul
 """
 
 from .cells import IF_cond_exp, IF_curr_exp
-from .connectors import AllToAll, FixedProbability, FromList, OneToOne
+from .connectors import AllToAll, Blocks, FixedProbability, FromList, OneToOne
 from .errors import SpikememError, TargetNotInstalled, UnsupportedFeature, ValidationError
 from .io import load_network, save_network
 from .network import Network, Population, Probe, Projection, SpikeSource
@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AllToAll",
+    "Blocks",
     "FixedProbability",
     "FromList",
     "IF_cond_exp",

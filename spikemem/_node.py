@@ -105,6 +105,11 @@ def node_from_dict(data: dict[str, Any]) -> Node:
     data = dict(data)
     type_name = data.pop("type", None)
     cls = NODE_TYPES.get(type_name)  # type: ignore[arg-type]
+    if cls is None and isinstance(type_name, str):
+        from .targets import _hardware_modules
+
+        _hardware_modules()  # node types defined in spikemem.hardware (device models) register on import
+        cls = NODE_TYPES.get(type_name)
     if cls is None:
         raise ValidationError("type", type_name, "a spikemem node type: " + ", ".join(sorted(NODE_TYPES)))
     kwargs = {}

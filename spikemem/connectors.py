@@ -139,6 +139,51 @@ class FromList(Connector):
         return Connections(i, j)
 
 
+@dataclass(frozen=True, init=False, eq=False)
+class Blocks(Connector):
+    """Block-diagonal copies of ``inner``: ``copies`` independent networks side by side.
+
+    With ``a = n_pre / copies`` and ``b = n_post / copies``, pre neuron ``c*a + k``
+    connects to post neuron ``c*b + l`` exactly when ``inner`` connects ``k`` to ``l``
+    (``0 <= c < copies``). Every copy gets the same inner pattern; synapses are ordered
+    copy by copy. Used by :func:`spikemem.batch.stack` to run many trials in one run.
+    """
+
+    inner: Connector = None  # type: ignore[assignment]
+    copies: int = 1
+
+    def _validate(self) -> None:
+        if not isinstance(self.inner, Connector) or isinstance(self.inner, Blocks):
+            raise ValidationError(
+                "Blocks.inner", self.inner, "a connector (OneToOne, AllToAll, FixedProbability, FromList), not Blocks"
+            )
+        self._set("copies", chk.count("Blocks.copies", self.copies))
+
+    def block_sizes(self, n_pre: int, n_post: int, field: str = "Blocks") -> tuple[int, int]:
+        """``(n_pre / copies, n_post / copies)``; ValidationError unless both divide evenly."""
+        for n, end in ((n_pre, "pre"), (n_post, "post")):
+            if n % self.copies:
+                raise ValidationError(f"{field}.copies", self.copies, f"a divisor of the {end} size {n}")
+        a, b = n_pre // self.copies, n_post // self.copies
+        if isinstance(self.inner, OneToOne) and a != b:
+            raise ValidationError(f"{field}.inner", "OneToOne", f"blocks of equal size (pre {a}, post {b})")
+        if isinstance(self.inner, FromList) and len(self.inner.conn_list):
+            top = self.inner.conn_list[:, :2].max(axis=0)
+            if top[0] >= a or top[1] >= b:
+                raise ValidationError(f"{field}.inner.conn_list", tuple(top), f"indices below the block sizes ({a}, {b})")
+        return a, b
+
+    def connect(self, n_pre: int, n_post: int, seed: int) -> Connections:
+        a, b = self.block_sizes(n_pre, n_post)
+        one = self.inner.connect(a, b, seed)
+        offset = np.arange(self.copies, dtype=np.int64)[:, None]
+        i = (one.i[None, :] + offset * a).ravel()
+        j = (one.j[None, :] + offset * b).ravel()
+        weight = None if one.weight is None else np.tile(one.weight, self.copies)
+        delay = None if one.delay is None else np.tile(one.delay, self.copies)
+        return Connections(i, j, weight, delay)
+
+
 def projection_seed(seed: int, name: str) -> int:
     """A per-projection seed derived from the run seed and the projection's name."""
     return (int(seed) * 1_000_003 + zlib.crc32(name.encode())) % (2**32)

@@ -17,12 +17,12 @@ import numpy as np
 from . import _checks as chk
 from ._node import Node
 from .cells import IF_cond_exp, IF_curr_exp
-from .connectors import Connections, Connector, FromList, OneToOne, projection_seed
+from .connectors import Blocks, Connections, Connector, FromList, OneToOne, projection_seed
 from .errors import ValidationError
 from .sources import Poisson, SpikeTimes
-from .synapses import STDP, Synapse
+from .synapses import STDP, Gate, Synapse
 
-RECEPTORS = ("excitatory", "inhibitory")
+RECEPTORS = ("excitatory", "inhibitory", "modulatory")
 CELL_CLASSES = (IF_curr_exp, IF_cond_exp, SpikeTimes, Poisson)
 
 
@@ -72,7 +72,9 @@ class Projection(Node):
     """Synapses from population ``pre`` to population ``post``.
 
     ``receptor`` chooses the excitatory or inhibitory synaptic current/conductance;
-    weights are magnitudes (>= 0).
+    weights are magnitudes (>= 0). ``device`` optionally stores the weights on a
+    resistive-memory device model (``spikemem.hardware.rram.RRAM``): programmed once,
+    read at every spike, written at every STDP update.
     """
 
     name: str = None  # type: ignore[assignment]
@@ -81,6 +83,7 @@ class Projection(Node):
     connector: Connector = None  # type: ignore[assignment]
     synapse: Synapse = None  # type: ignore[assignment]
     receptor: str = "excitatory"
+    device: Node | None = None
 
     def _validate(self) -> None:
         chk.name("Projection.name", self.name)
@@ -98,6 +101,16 @@ class Projection(Node):
         if not isinstance(self.synapse, Synapse):
             raise ValidationError(f"{field}.synapse", self.synapse, "a synapse type (Static, STDP)")
         chk.one_of(f"{field}.receptor", self.receptor, RECEPTORS)
+        if self.device is not None and getattr(self.device, "kind", None) != "device":
+            raise ValidationError(
+                f"{field}.device", self.device, "None or a device model (spikemem.hardware.rram.RRAM)"
+            )
+        if self.device is not None and self.receptor == "modulatory":
+            raise ValidationError(f"{field}.device", self.device, "None for a modulatory (Gate) projection")
+        if (self.receptor == "modulatory") != isinstance(self.synapse, Gate):
+            raise ValidationError(
+                f"{field}.receptor", self.receptor, "'modulatory' exactly when the synapse is a Gate (and only then)"
+            )
 
 
 PROBE_VARIABLES = ("spikes", "v", "weight")
@@ -154,6 +167,15 @@ class Network(Node):
         pops = {p.name: p for p in self.populations}
         for proj in self.projections:
             self._check_projection(proj, pops)
+        gated = {p.post for p in self.projections if isinstance(p.synapse, Gate)}
+        for proj in self.projections:
+            if isinstance(proj.synapse, STDP) and proj.synapse.gated:
+                for end in (proj.pre, proj.post):
+                    if end not in gated:
+                        raise ValidationError(
+                            f"Projection {proj.name!r}.synapse.gated", True,
+                            f"a Gate projection onto {end!r} (gated STDP needs gates on its pre and post populations)",
+                        )
         projs = {p.name: p for p in self.projections}
         for probe in self.probes:
             self._check_probe(probe, pops, projs)
@@ -172,6 +194,8 @@ class Network(Node):
             raise ValidationError(
                 f"{field}.connector", "OneToOne", f"populations of equal size (pre {pre.size}, post {post.size})"
             )
+        if isinstance(proj.connector, Blocks):
+            proj.connector.block_sizes(pre.size, post.size, f"{field}.connector")
         syn = proj.synapse
         if syn.delay < self.dt - 1e-12:
             raise ValidationError(f"{field}.synapse.delay", syn.delay, f"a delay >= the time step dt = {self.dt} ms")

@@ -1,0 +1,168 @@
+"""CA3 memory experiments: run a schedule, or the paper's functional and pyramidal tests.
+
+``spikemem run ca3 --schedule FILE.json``   any schedule (answers.json, results, raster)
+``spikemem run ca3-functional``             the paper's functional test (exp. 1)
+``spikemem run ca3-pyramidal``              the paper's pyramidal stress test (exp. 2)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any
+
+from spikemem.errors import ValidationError
+from spikemem.experiment import Experiment, Report
+from spikemem.models.ca3 import CA3Run, paper_schedule, run_ca3
+from spikemem.models.ca3_schedule import Op, Schedule, load_schedule
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--mode",
+        choices=("fidelity", "functional"),
+        default="functional",
+        help="fidelity: the published circuit as recorded on SpiNNaker; functional: spikemem's circuit",
+    )
+    p.add_argument("--target", default="brian2", help="where to run (default brian2; see `spikemem targets`)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="write the results (spikes, provenance) to this HDF5 file")
+    p.add_argument("--answers", help="write one answer per op to this JSON file")
+    p.add_argument("--plot", help="draw a spike raster with the operations to this image file (png, pdf, svg)")
+    p.add_argument("--rram", help="device model under the memory synapses: PRESET[:key=value,...]")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_schedule(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--schedule", required=True, help="schedule JSON file (see README: schedule format)")
+    add_common(p)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Fail before simulating if an output cannot be written."""
+    for option in ("out", "answers", "plot"):
+        path = getattr(args, option, None)
+        if path:
+            folder = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(folder):
+                raise ValidationError(f"--{option}", path, "a path in an existing folder")
+    if args.plot and not args.plot.lower().endswith((".png", ".pdf", ".svg")):
+        raise ValidationError("--plot", args.plot, "a .png, .pdf or .svg file name")
+
+
+def execute(schedule: Schedule, args: argparse.Namespace, title: str) -> Report:
+    """Run ``schedule`` as the options say; write answers, results and plot; tabulate."""
+    _check_outputs(args)
+    options: dict[str, Any] = {}
+    if getattr(args, "rram", None):
+        options["rram"] = args.rram
+    run = run_ca3(
+        schedule,
+        mode=args.mode,
+        target=args.target,
+        seed=args.seed,
+        progress=not args.no_progress,
+        record="all" if args.plot else "outputs",
+        **_device_options(options),
+    )
+    files = []
+    if args.answers:
+        _write_json_atomically(args.answers, run.answers)
+        files.append(args.answers)
+    if args.out:
+        run.results.save(args.out)
+        files.append(args.out)
+    if args.plot:
+        from spikemem.plotting import ca3_raster
+
+        ca3_raster(run, args.plot)
+        files.append(args.plot)
+    return answers_report(run, title, files)
+
+
+def _device_options(options: dict[str, Any]) -> dict[str, Any]:
+    if "rram" not in options:
+        return {}
+    try:
+        from spikemem.hardware.rram import parse_device  # type: ignore[attr-defined]
+    except ImportError:
+        raise ValidationError("--rram", options["rram"], "a device model (spikemem.hardware.rram is missing)") from None
+    return {"rram": parse_device(options["rram"])}
+
+
+def answers_report(run: CA3Run, title: str, files: list[str]) -> Report:
+    expected = run.expected()
+    rows = []
+    for op, ans, want in zip(run.schedule.ops, run.answers, expected, strict=True):
+        echo = run.mode == "fidelity" and ans["op"] == "recall_content"
+        want_content = ans["query"] if echo else want["content"]
+        ok = set(ans["cues"]) == set(want["cues"]) and set(ans["content"]) == set(want_content)
+        rows.append(
+            [
+                f"{ans['t']:g}",
+                _describe(op),
+                _pair(want["cues"], want_content),
+                _pair(ans["cues"], ans["content"]),
+                "ok" if ok else "WRONG",
+            ]
+        )
+    score = run.score()
+    prov = run.results.provenance
+    metrics = {
+        "correct": f"{score['correct']}/{score['ops']} ops ({score['recalls_correct']}/{score['recalls']} recalls)",
+        "errors": f"missed cues {score['missed_cues']}, false cues {score['false_cues']}, "
+        f"missed bits {score['missed_bits']}, false bits {score['false_bits']}",
+        "engine": f"{prov['target']}, build {prov.get('build_s', 0):.2f} s, run {prov.get('run_s', 0):.2f} s",
+    }
+    return Report(
+        title,
+        ["t (ms)", "operation", "expected cues | content", "answer cues | content", ""],
+        rows,
+        metrics,
+        files,
+        ok=score["correct"] == score["ops"],
+    )
+
+
+def _describe(op: Op) -> str:
+    if op.op == "learn":
+        return f"learn cue {op.cue} <- {_set(list(op.content))}"
+    if op.op == "recall_cue":
+        return f"recall cue {op.cue}"
+    return f"recall content {_set(list(op.content))} ({op.match})"
+
+
+def _pair(cues: list[int], content: list[int]) -> str:
+    return f"{_set(cues)} | {_set(content)}"
+
+
+def _set(values: list[int]) -> str:
+    return "{" + ", ".join(str(v) for v in values) + "}"
+
+
+def _write_json_atomically(path: str, data: Any) -> None:
+    tmp = f"{path}.part"
+    with open(tmp, "w") as fh:
+        json.dump(data, fh, indent=1)
+    os.replace(tmp, path)
+
+
+def run_schedule(args: argparse.Namespace) -> Report:
+    schedule = load_schedule(args.schedule)
+    return execute(schedule, args, f"CA3 {args.mode} mode: {args.schedule} ({len(schedule.ops)} ops)")
+
+
+def run_exp1(args: argparse.Namespace) -> Report:
+    return execute(paper_schedule("exp1"), args, f"CA3 functional test (paper exp. 1), {args.mode} mode")
+
+
+def run_exp2(args: argparse.Namespace) -> Report:
+    return execute(paper_schedule("exp2"), args, f"CA3 pyramidal stress test (paper exp. 2), {args.mode} mode")
+
+
+EXPERIMENTS = [
+    Experiment("ca3", "run a CA3 memory schedule (JSON) and answer every operation", add_schedule, run_schedule),
+    Experiment("ca3-functional", "the paper's functional test (exp. 1): learn, recall, forget", add_common, run_exp1),
+    Experiment("ca3-pyramidal", "the paper's pyramidal stress test (exp. 2): 60 ops, overwrites", add_common, run_exp2),
+]

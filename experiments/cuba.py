@@ -1,0 +1,41 @@
+"""``spikemem run cuba``: the Vogels–Abbott CUBA network, a standard simulator benchmark."""
+
+from __future__ import annotations
+
+import argparse
+
+from spikemem.experiment import Experiment, Report
+from spikemem.models.cuba import cuba_network
+from spikemem.simulate import simulate
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--neurons", type=int, default=4000)
+    p.add_argument("--duration", type=float, default=1000.0, help="simulated ms")
+    p.add_argument("--target", default="brian2")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="results HDF5 file")
+    p.add_argument("--plot", help="raster image file")
+
+
+def run(args: argparse.Namespace) -> Report:
+    net = cuba_network(args.neurons, seed=args.seed + 1)
+    res = simulate(net, args.duration, target=args.target, seed=args.seed, progress=True)
+    files = []
+    if args.out:
+        res.save(args.out)
+        files.append(args.out)
+    if args.plot:
+        from spikemem.plotting import raster
+
+        raster(res, args.plot, f"CUBA, {args.neurons} neurons")
+        files.append(args.plot)
+    rows = [[pop, st.size, len(st), len(st) / st.size / (args.duration / 1000)] for pop, st in res.spikes.items()]
+    prov = res.provenance
+    metrics = {"engine": f"{prov['target']}, build {prov['build_s']:.2f} s, run {prov['run_s']:.2f} s"}
+    return Report(
+        f"CUBA network, {args.duration:g} ms", ["population", "neurons", "spikes", "rate (Hz)"], rows, metrics, files
+    )
+
+
+EXPERIMENTS = [Experiment("cuba", "the Vogels–Abbott CUBA benchmark network", add_arguments, run)]

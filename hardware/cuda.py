@@ -1,0 +1,451 @@
+"""The ``cuda`` target: brian2cuda's ``cuda_standalone`` device on NVIDIA GPUs.
+
+The network is lowered exactly as for the ``brian2`` target (``_brian2_build``: same
+equations, same time conventions); brian2cuda turns the Brian2 objects into a CUDA C++
+project. Three stages, each of which a user can stop after:
+
+1. **generate** — write the project (``main.cu``, ``network.cu``, ``objects.cu``,
+   ``rand.cu``, one ``code_objects/*.cu`` per group, synapse pathway and monitor, and a
+   ``makefile``). Needs brian2cuda only: no GPU, no nvcc.
+2. **compile** — ``make`` with nvcc for one compute capability (``compute_capability``,
+   default the GPU that ``nvidia-smi`` reports, else 9.0). Needs the CUDA toolkit and
+   cuRAND's headers and library (the ``nvidia-curand`` wheel of the ``cuda`` extra, or
+   the toolkit's own); C++17 is forced (CUDA 13's Thrust needs it, stack.md P7).
+3. **run** — execute the binary on a GPU and read the monitors back into ``Results``.
+
+``run`` (and ``simulate(..., target="cuda")``) does all three; ``export`` stops after
+generate or compile and writes a ``README.md`` on building and running the project on a
+GPU machine, plus a manifest that :func:`read_results` uses to load its output.
+
+Options: ``build_dir`` (project folder; default a per-structure folder in the spikemem
+cache, so a second run of the same structure skips nvcc), ``compute_capability`` (a
+number such as 9.0), ``jobs`` (parallel nvcc processes; default the CPU count).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spikemem._checks import count, finite
+from spikemem.cache import cache_dir
+from spikemem.errors import UnsupportedFeature, ValidationError
+from spikemem.io import load_network, save_network
+from spikemem.network import Network
+from spikemem.provenance import provenance
+from spikemem.results import Results, SpikeTrains, Trace
+from spikemem.sources import SpikeTimes
+from spikemem.targets import FEATURES, TargetInfo
+
+from . import _brian2_build as lowering
+from .brian2 import _locked, _quiet, check_deferred, structure_key
+
+TARGET = TargetInfo(
+    name="cuda",
+    description="brian2cuda cuda_standalone: generate a CUDA project, compile it with nvcc, run it on an NVIDIA GPU",
+    requires=("brian2cuda",),
+    install_hint='pip install "spikemem[cuda]"; compiling needs the CUDA toolkit (nvcc), running an NVIDIA GPU',
+    features=frozenset(FEATURES),
+)
+
+OPTIONS = ("build_dir", "compute_capability", "jobs")
+STAGES = ("generate", "compile", "run")
+DEFAULT_COMPUTE_CAPABILITY = 9.0
+MANIFEST = "spikemem.json"
+
+
+# --- checks -----------------------------------------------------------------------------
+
+
+def check(network: Network, variant: str | None = None, stage: str = "run", **options: Any) -> None:
+    """Refuse, before anything is generated, what this target or this machine cannot do.
+
+    ``stage`` is how far the caller goes: ``"generate"`` needs brian2cuda only,
+    ``"compile"`` also nvcc and cuRAND, ``"run"`` also an NVIDIA GPU.
+    """
+    if stage not in STAGES:
+        raise ValidationError("stage", stage, "one of " + ", ".join(STAGES))
+    for key in options:
+        if key not in OPTIONS:
+            raise ValidationError(f"option {key}", options[key], "one of " + ", ".join(OPTIONS) + " for target cuda")
+    _options(**options)
+    check_deferred(network, "cuda")
+    if stage in ("compile", "run"):
+        if nvcc_path() is None:
+            raise UnsupportedFeature("cuda", f"stage {stage!r}", "nvcc (the CUDA toolkit) is not on PATH")
+        if curand_dirs() is None:
+            raise UnsupportedFeature(
+                "cuda", f"stage {stage!r}", "cuRAND headers and library not found: pip install nvidia-curand"
+            )
+    if stage == "run" and not gpus():
+        raise UnsupportedFeature(
+            "cuda",
+            "stage 'run'",
+            "no NVIDIA GPU found (nvidia-smi lists none); use export(..., compile=True) and run it on a GPU machine",
+        )
+
+
+def _options(
+    build_dir: str | os.PathLike[str] | None = None, compute_capability: float | None = None, jobs: int | None = None
+) -> tuple[Path | None, float | None, int]:
+    cc = None
+    if compute_capability is not None:
+        cc = finite("option compute_capability", compute_capability)
+        if not 5.0 <= cc < 20.0:
+            raise ValidationError("option compute_capability", compute_capability, "a compute capability such as 9.0")
+    n_jobs = count("option jobs", jobs) if jobs is not None else max(os.cpu_count() or 1, 1)
+    return (Path(build_dir) if build_dir is not None else None), cc, n_jobs
+
+
+# --- the machine: nvcc, cuRAND, GPUs ------------------------------------------------------
+
+
+def nvcc_path() -> str | None:
+    """The nvcc that brian2cuda will use (``$CUDA_PATH/bin/nvcc`` or nvcc on PATH)."""
+    env = os.environ.get("CUDA_PATH", "")
+    if env and os.path.exists(os.path.join(env, "bin", "nvcc")):
+        return os.path.join(env, "bin", "nvcc")
+    return shutil.which("nvcc")
+
+
+def gpus() -> list[tuple[str, float]]:
+    """NVIDIA GPUs of this machine as ``(name, compute capability)``; empty without one."""
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return []
+    try:
+        out = subprocess.run(
+            [smi, "--query-gpu=name,compute_cap", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    found = []
+    for line in out.stdout.splitlines() if out.returncode == 0 else []:
+        name, _, cap = line.rpartition(",")
+        try:
+            found.append((name.strip(), float(cap)))
+        except ValueError:
+            continue
+    return found
+
+
+def default_compute_capability() -> float:
+    """The first GPU's compute capability, else :data:`DEFAULT_COMPUTE_CAPABILITY`."""
+    found = gpus()
+    return found[0][1] if found else DEFAULT_COMPUTE_CAPABILITY
+
+
+def curand_dirs() -> tuple[Path, Path] | None:
+    """``(include dir with curand.h, lib dir with libcurand.so*)``, or None.
+
+    Looks in the ``nvidia-curand`` wheel (``nvidia/cu13``, ``nvidia/cu12``,
+    ``nvidia/curand``) and then in the CUDA toolkit next to nvcc.
+    """
+    bases: list[Path] = []
+    spec = importlib.util.find_spec("nvidia")
+    if spec is not None and spec.submodule_search_locations:
+        for root in spec.submodule_search_locations:
+            bases += [Path(root) / sub for sub in ("cu13", "cu12", "curand")]
+    nvcc = nvcc_path()
+    if nvcc is not None:
+        bases.append(Path(os.path.realpath(nvcc)).parent.parent)
+    bases.append(Path("/usr/local/cuda"))
+    for base in bases:
+        if not (base / "include" / "curand.h").is_file():
+            continue
+        for lib in ("lib", "lib64", "lib/x64", "targets/x86_64-linux/lib"):
+            if any((base / lib).glob("libcurand.so*")):
+                return base / "include", base / lib
+    return None
+
+
+def _link_dir(lib_dir: Path) -> Path:
+    """A folder with ``libcurand.so`` for the linker: ``lib_dir`` itself, or a project-owned
+    folder in the spikemem cache with a symlink to the versioned library (the wheel ships
+    only ``libcurand.so.10``, stack.md P6)."""
+    if (lib_dir / "libcurand.so").exists():
+        return lib_dir
+    target = sorted(lib_dir.glob("libcurand.so.*"))[0]
+    folder = cache_dir("cuda_curand", hashlib.sha256(str(target).encode()).hexdigest()[:12])
+    link = folder / "libcurand.so"
+    if not link.is_symlink() or os.readlink(link) != str(target):
+        tmp = folder / f".libcurand.so.{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(target)
+        os.replace(tmp, link)
+    return folder
+
+
+# --- preferences --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _cuda_prefs(b2: Any, compute_capability: float, jobs: int) -> Iterator[None]:
+    """Preferences for generating and compiling without GPU detection (stack.md P5-P7),
+    restored afterwards so the ``brian2`` target's C++ standalone builds are unaffected."""
+    prefs = b2.prefs
+    names = [
+        "devices.cuda_standalone.cuda_backend.detect_gpus",
+        "devices.cuda_standalone.cuda_backend.gpu_id",
+        "devices.cuda_standalone.cuda_backend.compute_capability",
+        "devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc",
+        "codegen.cpp.extra_compile_args_gcc",
+        "codegen.cpp.include_dirs",
+        "codegen.cpp.library_dirs",
+        "codegen.cpp.runtime_library_dirs",
+        "devices.cpp_standalone.extra_make_args_unix",
+    ]
+    saved = {name: prefs[name] for name in names}
+    try:
+        prefs["devices.cuda_standalone.cuda_backend.detect_gpus"] = False
+        prefs["devices.cuda_standalone.cuda_backend.gpu_id"] = 0
+        prefs["devices.cuda_standalone.cuda_backend.compute_capability"] = float(compute_capability)
+        nvcc_args = [a for a in saved["devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc"]]
+        prefs["devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc"] = nvcc_args + ["-std=c++17"]
+        gcc_args = saved["codegen.cpp.extra_compile_args_gcc"]
+        prefs["codegen.cpp.extra_compile_args_gcc"] = [a.replace("c++11", "c++17") for a in gcc_args]
+        prefs["devices.cpp_standalone.extra_make_args_unix"] = [f"-j{jobs}"]
+        dirs = curand_dirs()
+        if dirs is not None:
+            include, lib = dirs
+            prefs["codegen.cpp.include_dirs"] = list(saved["codegen.cpp.include_dirs"]) + [str(include)]
+            prefs["codegen.cpp.library_dirs"] = list(saved["codegen.cpp.library_dirs"]) + [str(_link_dir(lib))]
+            prefs["codegen.cpp.runtime_library_dirs"] = list(saved["codegen.cpp.runtime_library_dirs"]) + [str(lib)]
+        yield
+    finally:
+        for name, value in saved.items():
+            prefs[name] = value
+
+
+# --- the three stages ---------------------------------------------------------------------
+
+
+def build(
+    network: Network,
+    duration_ms: float,
+    directory: str | os.PathLike[str] | None = None,
+    stage: str = "compile",
+    seed: int = 0,
+    compute_capability: float | None = None,
+    jobs: int | None = None,
+) -> tuple[Path, Results | None]:
+    """Generate, and up to ``stage`` compile and run, the CUDA project of ``network``.
+
+    Returns the project folder and, when ``stage == "run"``, the Results. The folder
+    holds ``network.h5`` and the manifest ``spikemem.json`` read by :func:`read_results`.
+    """
+    check(network, stage=stage, build_dir=directory, compute_capability=compute_capability, jobs=jobs)
+    import brian2 as b2
+    import brian2cuda  # noqa: F401 - registers the cuda_standalone device and its preferences
+    from brian2cuda.utils.gputools import reset_gpu_selection
+
+    cc = compute_capability if compute_capability is not None else default_compute_capability()
+    _, _, n_jobs = _options(jobs=jobs)
+    folder = Path(directory) if directory is not None else _default_dir(network, duration_ms, cc)
+    folder.mkdir(parents=True, exist_ok=True)
+    _quiet(b2)
+    results = None
+    with _locked(folder), _cuda_prefs(b2, cc, n_jobs):
+        reset_gpu_selection()
+        b2.set_device("cuda_standalone", build_on_run=False, directory=str(folder))
+        try:
+            b2.device.reinit()
+            b2.device.activate(build_on_run=False, directory=str(folder))
+            b2.defaultclock.dt = network.dt * b2.ms
+            b2.seed(seed)
+            t0 = time.perf_counter()
+            built = lowering.build(network, duration_ms, seed)
+            net = b2.Network(*built.objects)
+            net.run(duration_ms * b2.ms)
+            b2.device.build(
+                directory=str(folder),
+                compile=stage in ("compile", "run"),
+                run=stage == "run",
+                with_output=False,
+            )
+            elapsed = time.perf_counter() - t0
+            _write_manifest(b2, folder, network, built, duration_ms, seed, cc)
+            if stage == "run":
+                results = lowering.collect(network, built, duration_ms)
+                run_s = float(getattr(b2.device, "_last_run_time", None) or b2.device.timers.get("run_binary", 0.0))
+                results.provenance = provenance(
+                    network,
+                    "cuda",
+                    seed,
+                    duration_ms,
+                    build_s=elapsed - run_s,
+                    run_s=run_s,
+                    build_dir=str(folder),
+                    compute_capability=cc,
+                    gpu=gpus()[0][0],
+                )
+        finally:
+            b2.device.reinit()
+            b2.set_device("runtime")
+    return folder, results
+
+
+def run(
+    network: Network,
+    duration_ms: float,
+    seed: int = 0,
+    variant: str | None = None,
+    progress: bool = False,
+    build_dir: str | os.PathLike[str] | None = None,
+    compute_capability: float | None = None,
+    jobs: int | None = None,
+) -> Results:
+    """Generate, compile and run on the GPU; return Results (spikes, traces, weights, provenance)."""
+    _, results = build(network, duration_ms, build_dir, "run", seed, compute_capability, jobs)
+    assert results is not None
+    return results
+
+
+def export(
+    network: Network,
+    out: str | os.PathLike[str],
+    duration_ms: float | None = None,
+    compile: bool = False,
+    compute_capability: float | None = None,
+    seed: int = 0,
+    jobs: int | None = None,
+) -> Path:
+    """Write the CUDA project of ``network`` to ``out`` (compiled with nvcc if ``compile``).
+
+    ``duration_ms`` defaults to the last input spike plus 50 ms. ``out`` gets a
+    ``README.md`` on building and running the project on a GPU machine; afterwards
+    :func:`read_results` loads what the run wrote.
+    """
+    if duration_ms is None:
+        duration_ms = _default_duration(network)
+    folder, _ = build(network, duration_ms, out, "compile" if compile else "generate", seed, compute_capability, jobs)
+    (folder / "README.md").write_text(_readme(network, duration_ms, folder, compile))
+    return folder
+
+
+def read_results(directory: str | os.PathLike[str]) -> Results:
+    """Load the Results of an exported project after its ``main`` has run."""
+    folder = Path(directory)
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        raise ValidationError("directory", str(folder), f"a project written by spikemem's cuda target ({MANIFEST})")
+    manifest = json.loads(manifest_path.read_text())
+    network = load_network(folder / "network.h5")
+    out = folder / "results"
+
+    def array(entry: dict[str, str]) -> np.ndarray:
+        path = out / entry["file"]
+        if not path.is_file():
+            raise ValidationError("directory", str(folder), f"a project that has run (missing results/{path.name})")
+        return np.fromfile(path, dtype=entry["dtype"])
+
+    results = Results(spikes={}, network=network)
+    for name, files in manifest["spikes"].items():
+        size = network.population(name).size
+        results.spikes[name] = SpikeTrains(size, array(files["t"]) * 1e3, array(files["i"]))
+    for name, files in manifest["v"].items():
+        t = array(files["t"]) * 1e3
+        values = array(files["values"]).reshape(len(t), -1) * 1e3
+        results.traces[f"{name}.v"] = Trace(t, values, "mV")
+    for name, files in manifest["weight"].items():
+        t = array(files["t"]) * 1e3
+        results.weights[name] = Trace(t, array(files["values"]).reshape(len(t), -1), files["unit"])
+        results.synapses[name] = lowering._indices(network, network.projection(name), manifest["seed"])
+    results.provenance = provenance(
+        network,
+        "cuda",
+        manifest["seed"],
+        manifest["duration_ms"],
+        build_dir=str(folder),
+        compute_capability=manifest["compute_capability"],
+    )
+    return results
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _default_dir(network: Network, duration_ms: float, cc: float) -> Path:
+    return cache_dir("cuda_standalone", f"{structure_key(network, duration_ms)}-sm{cc:g}")
+
+
+def _default_duration(network: Network) -> float:
+    trains = [t for p in network.populations if isinstance(p.cell, SpikeTimes) for t in p.cell.spike_times]
+    if not trains:
+        raise ValidationError("duration_ms", None, "a duration (the network has no spike-time inputs to infer it)")
+    return max((t[-1] for t in trains if t), default=0.0) + 50.0
+
+
+def _write_manifest(
+    b2: Any, folder: Path, network: Network, built: Any, duration_ms: float, seed: int, cc: float
+) -> None:
+    def entry(var: Any) -> dict[str, str]:
+        return {"file": b2.device.get_array_filename(var), "dtype": np.dtype(var.dtype).str}
+
+    manifest = {
+        "format": "spikemem-cuda-project-1",
+        "duration_ms": float(duration_ms),
+        "seed": int(seed),
+        "compute_capability": float(cc),
+        "spikes": {k: {"t": entry(m.variables["t"]), "i": entry(m.variables["i"])} for k, m in built.spike_monitors.items()},
+        "v": {k: {"t": entry(m.variables["t"]), "values": entry(m.variables["v"])} for k, m in built.v_monitors.items()},
+        "weight": {
+            k: {"t": entry(m.variables["t"]), "values": entry(m.variables["w"]), "unit": built.units[k]}
+            for k, m in built.w_monitors.items()
+        },
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1))
+    save_network(network, folder / "network.h5")
+
+
+def _readme(network: Network, duration_ms: float, folder: Path, compiled: bool) -> str:
+    dirs = curand_dirs()
+    inc, lib = (str(d) for d in dirs) if dirs else ("<cuRAND include dir>", "<cuRAND lib dir>")
+    step = "It is compiled already (`main`)." if compiled else "It is not compiled yet."
+    return f"""# {network.name}: a brian2cuda (cuda_standalone) project written by spikemem
+
+{duration_ms:g} ms of simulated time, dt = {network.dt:g} ms. {step}
+
+## Build (a machine with the CUDA toolkit, nvcc >= 12)
+
+cuRAND is needed: `pip install nvidia-curand` gives `nvidia/cu13/include` and
+`nvidia/cu13/lib/libcurand.so.10` in site-packages; add a `libcurand.so` symlink next to it
+if there is none. The makefile was written with these paths (edit them where they differ):
+
+    include: {inc}
+    library: {lib}
+
+Then, in this folder:
+
+    make -j$(nproc)
+
+The makefile targets one compute capability (`-arch=sm_XX`, from the option
+`compute_capability`); re-export with the one of your GPU if it differs
+(`nvidia-smi --query-gpu=compute_cap --format=csv`).
+
+## Run (a machine with an NVIDIA GPU and a driver for the CUDA version used)
+
+    ./main
+
+It writes its monitors to `results/`. Read them back with spikemem:
+
+    from spikemem.hardware.cuda import read_results
+    results = read_results("{folder.name}")   # this folder; spikes, traces, weights
+
+`network.h5` holds the network (`spikemem.load_network`), `spikemem.json` maps monitors
+to result files.
+"""

@@ -1,0 +1,81 @@
+"""Registry of experiments: the questions ``spikemem run`` / ``spikemem stress`` answer.
+
+Each module in ``spikemem.experiments`` may define ``EXPERIMENTS``, a list of
+:class:`Experiment`; adding an experiment is adding one file. An experiment adds its
+own command-line options and returns a :class:`Report` (a table to print, metrics,
+files written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ValidationError
+
+
+@dataclass
+class Report:
+    """What an experiment hands back to the CLI."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    metrics: dict[str, Any] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+    ok: bool = True
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A named experiment under ``spikemem <command> <name>``."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], Report]
+    command: str = "run"
+
+
+def all_experiments(command: str | None = None) -> dict[str, Experiment]:
+    """Every registered experiment (of one command, if given), by name."""
+    import spikemem.experiments as pkg
+
+    found: dict[str, Experiment] = {}
+    for info in pkgutil.iter_modules(pkg.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"spikemem.experiments.{info.name}")
+        for exp in getattr(module, "EXPERIMENTS", []):
+            if command is None or exp.command == command:
+                found[exp.name] = exp
+    return dict(sorted(found.items()))
+
+
+def get_experiment(name: str, command: str = "run") -> Experiment:
+    experiments = all_experiments(command)
+    if name not in experiments:
+        raise ValidationError("experiment", name, "one of " + ", ".join(experiments))
+    return experiments[name]
+
+
+def format_table(columns: list[str], rows: list[list[Any]]) -> str:
+    """A plain-text table with aligned columns."""
+    cells = [[str(c) for c in columns]] + [[_fmt(v) for v in row] for row in rows]
+    widths = [max(len(r[k]) for r in cells) for k in range(len(columns))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cells[0], widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in cells[1:]]
+    return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return "{" + ", ".join(str(v) for v in value) + "}" if value else "{}"
+    return str(value)
