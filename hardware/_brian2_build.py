@@ -35,12 +35,8 @@ from spikemem.synapses import STDP, Gate
 
 from . import _rram_brian2 as rram_b2
 
-# Equations of the continuous-time cells. Parameters come from the namespace.
-EXACT_CURR = """
-dv/dt = (v_rest - v)/tau_m + (i_e - i_i + i_offset)/c_m : volt (unless refractory)
-di_e/dt = -i_e/tau_syn_e : amp
-di_i/dt = -i_i/tau_syn_i : amp
-"""
+# Continuous-time conductance-based cell (exponential Euler; the current-based cell is
+# advanced by its exact propagator, see _propagator). Parameters come from the namespace.
 EXACT_COND = """
 dv/dt = (v_rest - v)/tau_m + (g_e*(e_rev_e - v) + g_i*(e_rev_i - v) + i_offset)/c_m : volt (unless refractory)
 dg_e/dt = -g_e/tau_syn_e : siemens
@@ -168,20 +164,66 @@ def _namespace(b2: Any, cell: IF_curr_exp, dt: float) -> dict[str, Any]:
     return ns
 
 
+def _propagator(b2: Any, cell: IF_curr_exp, dt: float) -> dict[str, Any]:
+    r"""Exact one-step propagator of the current-based cell (times in ms).
+
+    .. math::
+
+        u(t+h) = u\,e^{-h/\tau_m} + i_X \frac{\tau_s \tau_m}{c_m(\tau_m - \tau_s)}
+                 (e^{-h/\tau_m} - e^{-h/\tau_s}) + i_{offset}\frac{\tau_m}{c_m}(1 - e^{-h/\tau_m}),
+        \qquad i_X(t+h) = i_X e^{-h/\tau_s}
+
+    with ``u = v - v_rest``; the limit ``h e^{-h/\tau}/c_m`` where ``tau_s == tau_m``.
+    """
+    p22 = math.exp(-dt / cell.tau_m)
+    out = {"p22": p22, "n_refrac": float(round(cell.tau_refrac / dt)),
+           "r_offset": cell.tau_m / cell.cm * (1.0 - p22) * b2.mV / b2.nA}
+    for name, tau in (("e", cell.tau_syn_E), ("i", cell.tau_syn_I)):
+        p11 = math.exp(-dt / tau)
+        if math.isclose(tau, cell.tau_m, rel_tol=1e-9):
+            p21 = dt / cell.cm * p22
+        else:
+            p21 = tau * cell.tau_m / (cell.cm * (cell.tau_m - tau)) * (p22 - p11)
+        out[f"p11_{name}"] = p11
+        out[f"p21_{name}"] = p21 * b2.mV / b2.nA
+    return out
+
+
 def _cells(b2: Any, pop: Population, dt: float, gated: bool = False) -> Any:
     cell = pop.cell
     assert isinstance(cell, IF_curr_exp)
     cond = isinstance(cell, IF_cond_exp)
     ns = _namespace(b2, cell, dt)
     gate = GATE_STATE if gated else ""
-    if cell.integration == "exact":
+    if cell.integration == "exact" and not cond:
         group = b2.NeuronGroup(
             pop.size,
-            (EXACT_COND if cond else EXACT_CURR) + gate,
+            STEP_CURR + gate,
+            threshold="v >= v_thresh",
+            reset="v = v_reset\nrefr = n_refrac",
+            namespace={**ns, **_propagator(b2, cell, dt)},
+            name=pop.name,
+        )
+        # The exact solution of the linear current-based cell over one step (the
+        # propagator NEST's iaf_psc_exp uses), written out so no symbolic solve is needed.
+        group.run_regularly(
+            "v = int(refr > 0.5)*v_reset + int(refr <= 0.5)*"
+            "(v_rest + (v - v_rest)*p22 + i_e*p21_e - i_i*p21_i + i_offset*r_offset)\n"
+            "refr = clip(refr - 1, 0, n_refrac)\n"
+            "i_e = i_e*p11_e\n"
+            "i_i = i_i*p11_i\n",
+            when="groups",
+            name=f"{pop.name}_step",
+        )
+        group.refr = 0
+    elif cell.integration == "exact":
+        group = b2.NeuronGroup(
+            pop.size,
+            EXACT_COND + gate,
             threshold="v >= v_thresh",
             reset="v = v_reset",
             refractory=(cell.tau_refrac + dt) * b2.ms,
-            method="exponential_euler" if cond else "exact",
+            method="exponential_euler",
             namespace=ns,
             name=pop.name,
         )

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -180,6 +181,7 @@ def random_schedule(
     query_bits: tuple[int, int] = (1, 3),
     mix: tuple[float, float, float] = (0.4, 0.3, 0.3),
     matches: tuple[str, ...] = ("or",),
+    overwrite: float = 0.0,
 ) -> Schedule:
     """A seeded random stream of learns (overwrites included), cue recalls and content recalls.
 
@@ -199,6 +201,9 @@ def random_schedule(
         Probabilities of learn, recall_cue, recall_content.
     matches
         Match modes drawn for content queries.
+    overwrite
+        Probability that a learn rewrites an already stored cue (otherwise the cue is
+        drawn uniformly, which rarely hits a stored one when ``n_cues`` is large).
     """
     rng = np.random.default_rng(seed)
     gap_learn, gap_recall = (spacing_ms, spacing_ms) if np.isscalar(spacing_ms) else spacing_ms  # type: ignore[misc]
@@ -210,6 +215,8 @@ def random_schedule(
         kind = "learn" if not stored else str(rng.choice(OPS, p=np.asarray(mix) / np.sum(mix)))
         if kind == "learn":
             cue = int(rng.integers(n_cues))
+            if overwrite > 0 and stored and rng.random() < overwrite:
+                cue = int(rng.choice(sorted(stored)))
             fresh = rng.random(n_bits) < density
             shared = rng.random(n_bits) < overlap
             bits = np.where(shared, prototype, fresh)
@@ -231,6 +238,29 @@ def random_schedule(
             ops.append(Op(t, "recall_content", None, tuple(sorted(int(b) for b in q)), str(rng.choice(matches))))
             t += gap_recall
     return Schedule(n_cues, n_bits, tuple(ops))
+
+
+def respace(
+    schedule: Schedule,
+    gaps: dict[str, float],
+    min_gap: dict[str, float] | None = None,
+    op_length: Callable[[Op], float] | None = None,
+) -> Schedule:
+    """The same ops, retimed: the first at 0 ms, each next one ``gaps[previous op]`` ms later.
+
+    With ``min_gap`` (and ``op_length``, the extra time an op needs, as in
+    :func:`check_spacing`), an op is never followed sooner than
+    ``min_gap[op] + op_length(op)``: a gap wider than the requested one is used where
+    an op needs it (e.g. a best-match scan over several thresholds).
+    """
+    ops, t = [], 0.0
+    for op in schedule.ops:
+        ops.append(replace(op, t=t))
+        gap = gaps[op.op]
+        if min_gap is not None:
+            gap = max(gap, min_gap[op.op] + (op_length(op) if op_length else 0.0))
+        t += gap
+    return Schedule(schedule.n_cues, schedule.n_bits, tuple(ops))
 
 
 def expected_answers(schedule: Schedule) -> list[dict[str, list[int]]]:

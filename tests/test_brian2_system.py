@@ -38,7 +38,7 @@ from spikemem import (
 
 b2 = pytest.importorskip("brian2")
 
-DURATION_MS = 250.0
+DURATION_MS = {"exact": 120.0, "spinnaker": 250.0}  # exact runs at dt = 0.1 ms, spinnaker at 1 ms
 SEED = 3
 STDP_PROJECTIONS = ("exc_cond", "stim_cond")
 
@@ -52,13 +52,13 @@ def every_feature_network(integration: str, timing: str) -> Network:
     dt = 0.1 if integration == "exact" else 1.0
     # Regular trains on the 1 ms grid, at least 6 ms apart (deferred STDP from this
     # source needs no second spike within its longest delivery delay).
-    stim = SpikeSource("stim", [np.arange(5.0 + 3 * k, DURATION_MS, 6.0 + k) for k in range(6)])
+    stim = SpikeSource("stim", [np.arange(5.0 + 3 * k, 250.0, 6.0 + k) for k in range(6)])
     noise = Population("noise", 30, Poisson(rate_hz=50.0))
     bg = Population("bg", 12, Poisson(rate_hz=80.0, start_ms=20.0, stop_ms=200.0, seed=99))
     exc_cell = IF_curr_exp(tau_refrac=2.0, tau_syn_E=5.0, tau_syn_I=8.0, i_offset=0.2, integration=integration)
-    inh_cell = IF_curr_exp(
-        cm=0.5, tau_m=10.0, tau_refrac=1.0, v_rest=-60.0, v_reset=-62.0, v_thresh=-52.0, integration=integration
-    )
+    # same membrane and synapses as exc_cell (Brian2 solves the exact equations once per
+    # parameter set, which is slow), different threshold, reset and refractory period
+    inh_cell = exc_cell.replace(tau_refrac=1.0, v_reset=-68.0, v_thresh=-52.0)
     cond_cell = IF_cond_exp(tau_refrac=2.0, v_init=-62.0, tau_syn_E=3.0, tau_syn_I=6.0, integration=integration)
     rng = np.random.default_rng(0)
     exc = Population("exc", 24, exc_cell, initial_v=rng.uniform(-65.0, -55.0, 24))
@@ -69,7 +69,7 @@ def every_feature_network(integration: str, timing: str) -> Network:
     stim_cond = np.array([[k % 6, k % 8, 0.02 + 0.004 * k, 1.0 + (k % 3)] for k in range(12)], dtype=float)
     cond_exc = np.array([[k, 3 * k] for k in range(8)], dtype=float)
     additive = STDP(
-        weight=0.02, delay=1.0, tau_plus=15.0, tau_minus=25.0, A_plus=0.05, A_minus=0.06, w_min=0.0, w_max=0.06,
+        weight=0.02, delay=1.0, tau_plus=15.0, tau_minus=20.0, A_plus=0.05, A_minus=0.045, w_min=0.0, w_max=0.06,
         weight_dependence="additive", timing=timing,
     )  # fmt: skip
     multiplicative = STDP(
@@ -99,11 +99,16 @@ def every_feature_network(integration: str, timing: str) -> Network:
 
 # --- the same network, written by hand in Brian2 -----------------------------------------
 
-CURR_EXACT = """
-dv/dt = (E_L - v)/tau_membrane + (I_exc - I_inh + I_bias)/C_mem : volt (unless refractory)
-dI_exc/dt = -I_exc/tau_exc : amp
-dI_inh/dt = -I_inh/tau_inh : amp
+# IF_curr_exp, exact: the closed-form solution over one step of the linear equations
+# (membrane held while refractory, currents always decay). Needs tau_syn != tau_m.
+CURR_EXACT_STEP = """
+v_free = E_L + (v - E_L)*k_mem + I_bias*R_mem*(1 - k_mem) + R_exc*I_exc*(k_exc - k_mem) - R_inh*I_inh*(k_inh - k_mem)
+v = v_free*int(steps_left == 0) + v*int(steps_left > 0)
+steps_left = steps_left - int(steps_left > 0)
+I_exc = I_exc*k_exc
+I_inh = I_inh*k_inh
 """
+# IF_cond_exp, exact: Brian2 integrates the equations (exponential Euler).
 COND_EXACT = """
 dv/dt = (E_L - v)/tau_membrane + (G_exc*(E_exc - v) + G_inh*(E_inh - v) + I_bias)/C_mem : volt (unless refractory)
 dG_exc/dt = -G_exc/tau_exc : siemens
@@ -137,22 +142,22 @@ def hand_cells(pop: Population, dt: float):
         "E_inh": getattr(cell, "e_rev_I", 0.0) * b2.mV,
         "n_ref": int(round(cell.tau_refrac / dt)),
     }
-    if cell.integration == "exact":
+    ns.update(
+        k_mem=math.exp(-dt / cell.tau_m), k_exc=math.exp(-dt / cell.tau_syn_E), k_inh=math.exp(-dt / cell.tau_syn_I)
+    )
+    if cell.integration == "exact" and cond:
         group = b2.NeuronGroup(
             pop.size,
-            COND_EXACT if cond else CURR_EXACT,
+            COND_EXACT,
             threshold="v >= V_th",
             reset="v = V_reset",
             # held for round(tau_refrac/dt) steps after the step of the spike
             refractory="timestep(t - lastspike, dt) <= n_ref",
-            method="exponential_euler" if cond else "exact",
+            method="exponential_euler",
             namespace=ns,
             name=f"hand_{pop.name}",
         )
     else:
-        ns.update(
-            k_mem=math.exp(-dt / cell.tau_m), k_exc=math.exp(-dt / cell.tau_syn_E), k_inh=math.exp(-dt / cell.tau_syn_I)
-        )
         if cond:
             model = "v : volt\nG_exc : siemens\nG_inh : siemens\nsteps_left : integer"
             current = "G_exc*(E_exc - v) + G_inh*(E_inh - v) + I_bias"
@@ -160,6 +165,14 @@ def hand_cells(pop: Population, dt: float):
         else:
             model = "v : volt\nI_exc : amp\nI_inh : amp\nsteps_left : integer"
             step = STEP_TEMPLATE.format(current="I_exc - I_inh + I_bias", exc="I_exc", inh="I_inh")
+        if cell.integration == "exact":
+            tau_m = cell.tau_m * b2.ms
+            ns.update(
+                R_mem=tau_m / ns["C_mem"],
+                R_exc=tau_m * ns["tau_exc"] / (ns["C_mem"] * (ns["tau_exc"] - tau_m)),
+                R_inh=tau_m * ns["tau_inh"] / (ns["C_mem"] * (ns["tau_inh"] - tau_m)),
+            )
+            step = CURR_EXACT_STEP
         group = b2.NeuronGroup(
             pop.size,
             model,
@@ -173,10 +186,11 @@ def hand_cells(pop: Population, dt: float):
     return group
 
 
-def hand_source(network: Network, pop: Population, dt: float):
+def hand_source(network: Network, pop: Population, duration_ms: float):
     """A spike at t ms is emitted in step round(t/dt); one spike per neuron and step."""
+    dt = network.dt
     idx, times = [], []
-    for k, train in enumerate(network.source_times(pop, DURATION_MS, SEED)):
+    for k, train in enumerate(network.source_times(pop, duration_ms, SEED)):
         steps = sorted({int(round(t / dt)) for t in train})
         idx += [k] * len(steps)
         times += [s * dt for s in steps]
@@ -291,13 +305,13 @@ def hand_projection(network: Network, proj: Projection, groups: dict):
     return syn
 
 
-def hand_run(network: Network) -> dict:
+def hand_run(network: Network, duration_ms: float) -> dict:
     """Run the hand-written model: spikes per population, v and weight traces (synapse index by (i, j))."""
     b2.prefs.codegen.target = "numpy"
     b2.defaultclock.dt = network.dt * b2.ms
     groups, objects = {}, []
     for pop in network.populations:
-        groups[pop.name] = hand_source(network, pop, network.dt) if pop.is_source else hand_cells(pop, network.dt)
+        groups[pop.name] = hand_source(network, pop, duration_ms) if pop.is_source else hand_cells(pop, network.dt)
         objects.append(groups[pop.name])
     syns = {proj.name: hand_projection(network, proj, groups) for proj in network.projections}
     objects += syns.values()
@@ -315,7 +329,7 @@ def hand_run(network: Network) -> dict:
                 syns[probe.target], "w", record=True, dt=every, name=f"hand_w_{probe.target}"
             )
     objects += list(spike_mons.values()) + list(v_mon.values()) + list(w_mon.values())
-    b2.Network(*objects).run(DURATION_MS * b2.ms)
+    b2.Network(*objects).run(duration_ms * b2.ms)
     out = {"spikes": {}, "weights": {}, "w": {}, "v": {}}
     for name, mon in spike_mons.items():
         t, i = np.asarray(mon.t / b2.ms), np.asarray(mon.i, dtype=np.int64)
@@ -337,8 +351,9 @@ def hand_run(network: Network) -> dict:
 @pytest.mark.parametrize("integration", ["exact", "spinnaker"])
 def test_spikemem_matches_hand_written_brian2(integration: str, timing: str) -> None:
     network = every_feature_network(integration, timing)
-    results = simulate(network, DURATION_MS, target="brian2:numpy", seed=SEED)
-    hand = hand_run(network)
+    duration = DURATION_MS[integration]
+    results = simulate(network, duration, target="brian2:numpy", seed=SEED)
+    hand = hand_run(network, duration)
 
     # identical spike trains, every population, sources included
     for pop in network.populations:
@@ -348,12 +363,15 @@ def test_spikemem_matches_hand_written_brian2(integration: str, timing: str) -> 
         np.testing.assert_array_equal(got.indices, want_i, err_msg=f"{pop.name}: neuron indices differ")
         np.testing.assert_array_equal(got.times, want_t, err_msg=f"{pop.name}: spike times differ")
 
-    # the run is not trivial: every cell population fires a lot
-    counts = {name: len(st) for name, st in results.spikes.items()}
-    assert counts["exc"] > 200 and counts["inh"] > 300 and counts["cond"] > 50, counts
-    assert counts["noise"] > 300 and counts["bg"] > 150 and counts["stim"] == 178, counts
+    # the run is not trivial: every population fires at a fair rate (Hz)
+    rate = {p.name: len(results.spikes[p.name]) / p.size / (duration / 1000.0) for p in network.populations}
+    assert rate["exc"] > 20 and rate["inh"] > 10 and rate["cond"] > 10, rate
+    assert rate["noise"] > 35 and rate["bg"] > 40, rate
+    stim_times = network.population("stim").cell.spike_times
+    assert len(results.spikes["stim"]) == sum(t < duration for train in stim_times for t in train)
 
-    # plasticity matters: weights moved, and they agree with the hand-written rule
+    # plasticity matters: weights moved both ways, and they agree with the hand-written rule
+    rose = fell = 0
     for name in STDP_PROJECTIONS:
         syn = network.projection(name).synapse
         trace = results.weights[name]
@@ -361,11 +379,14 @@ def test_spikemem_matches_hand_written_brian2(integration: str, timing: str) -> 
         final = trace.values[-1]
         initial = network.connections(network.projection(name), SEED).weight
         assert np.max(np.abs(final - initial)) > 0.2 * (syn.w_max - syn.w_min), name
+        rose += np.count_nonzero(final > initial + 1e-6)
+        fell += np.count_nonzero(final < initial - 1e-6)
         assert np.all((trace.values >= syn.w_min) & (trace.values <= syn.w_max))
         columns = [hand["weights"][name][(int(a), int(b))] for a, b in zip(i, j)]
         want = hand["w"][name][:, columns]
         assert trace.values.shape == want.shape
         np.testing.assert_allclose(trace.values, want, rtol=1e-9, atol=1e-12, err_msg=name)
+    assert rose >= 3 and fell >= 3, (rose, fell)
 
     # membrane traces agree as well
     for name in ("exc", "cond"):

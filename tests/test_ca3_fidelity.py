@@ -69,3 +69,12 @@ def test_fidelity_answers_match_the_paper():
         ("recall_cue", [3], [1, 3, 4, 8]),
         ("recall_content", [4], [6]),
     ]
+
+
+@pytest.mark.standalone
+def test_cpp_standalone_reproduces_the_recordings_too(reference_dir):
+    """The same circuit through Brian2's C++ standalone device (a cold build takes about a minute)."""
+    table = read_table(reference_dir / "exp2_pyramidal_spikes.csv")
+    run = run_ca3(paper_schedule("exp2"), mode="fidelity", target="brian2:cpp_standalone", record="all")
+    assert run.results.provenance["target"] == "brian2:cpp_standalone"
+    assert sum(len(simulated(run.results, pop) ^ table[pop]) for pop in RECORDED) == 0
