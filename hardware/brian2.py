@@ -145,6 +145,8 @@ def _run_standalone(
             b2.device.reinit()
             b2.device.activate(build_on_run=False, directory=str(directory))
             b2.prefs.devices.cpp_standalone.openmp_threads = threads if threads > 1 else 0
+            # Brian2's default `make -j` starts one compiler per file at once; bound it by the cores.
+            b2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
             b2.defaultclock.dt = network.dt * b2.ms
             b2.seed(seed)
             t0 = time.perf_counter()

@@ -68,11 +68,16 @@ MANIFEST = "spikemem.json"
 # --- checks -----------------------------------------------------------------------------
 
 
-def check(network: Network, variant: str | None = None, stage: str = "run", **options: Any) -> None:
-    """Refuse, before anything is generated, what this target or this machine cannot do.
+def check(network: Network, variant: str | None = None, **options: Any) -> None:
+    """Refuse, before anything is generated, what a run on this machine cannot do."""
+    check_stage(network, "run", **options)
 
-    ``stage`` is how far the caller goes: ``"generate"`` needs brian2cuda only,
-    ``"compile"`` also nvcc and cuRAND, ``"run"`` also an NVIDIA GPU.
+
+def check_stage(network: Network, stage: str, **options: Any) -> None:
+    """Refuse what this target or this machine cannot do up to ``stage``.
+
+    ``"generate"`` needs brian2cuda only, ``"compile"`` also nvcc and cuRAND, ``"run"``
+    also an NVIDIA GPU.
     """
     if stage not in STAGES:
         raise ValidationError("stage", stage, "one of " + ", ".join(STAGES))
@@ -81,6 +86,12 @@ def check(network: Network, variant: str | None = None, stage: str = "run", **op
             raise ValidationError(f"option {key}", options[key], "one of " + ", ".join(OPTIONS) + " for target cuda")
     _options(**options)
     check_deferred(network, "cuda")
+    if stage == "run" and not gpus():
+        raise UnsupportedFeature(
+            "cuda",
+            "stage 'run'",
+            "no NVIDIA GPU found (nvidia-smi lists none); use export(..., compile=True) and run it on a GPU machine",
+        )
     if stage in ("compile", "run"):
         if nvcc_path() is None:
             raise UnsupportedFeature("cuda", f"stage {stage!r}", "nvcc (the CUDA toolkit) is not on PATH")
@@ -88,12 +99,6 @@ def check(network: Network, variant: str | None = None, stage: str = "run", **op
             raise UnsupportedFeature(
                 "cuda", f"stage {stage!r}", "cuRAND headers and library not found: pip install nvidia-curand"
             )
-    if stage == "run" and not gpus():
-        raise UnsupportedFeature(
-            "cuda",
-            "stage 'run'",
-            "no NVIDIA GPU found (nvidia-smi lists none); use export(..., compile=True) and run it on a GPU machine",
-        )
 
 
 def _options(
@@ -248,7 +253,7 @@ def build(
     Returns the project folder and, when ``stage == "run"``, the Results. The folder
     holds ``network.h5`` and the manifest ``spikemem.json`` read by :func:`read_results`.
     """
-    check(network, stage=stage, build_dir=directory, compute_capability=compute_capability, jobs=jobs)
+    check_stage(network, stage, build_dir=directory, compute_capability=compute_capability, jobs=jobs)
     import brian2 as b2
     import brian2cuda  # noqa: F401 - registers the cuda_standalone device and its preferences
     from brian2cuda.utils.gputools import reset_gpu_selection
@@ -356,13 +361,13 @@ def read_results(directory: str | os.PathLike[str]) -> Results:
     results = Results(spikes={}, network=network)
     for name, files in manifest["spikes"].items():
         size = network.population(name).size
-        results.spikes[name] = SpikeTrains(size, array(files["t"]) * 1e3, array(files["i"]))
+        results.spikes[name] = SpikeTrains(size, array(files["t"]) / 1e-3, array(files["i"]))
     for name, files in manifest["v"].items():
-        t = array(files["t"]) * 1e3
-        values = array(files["values"]).reshape(len(t), -1) * 1e3
+        t = array(files["t"]) / 1e-3
+        values = array(files["values"]).reshape(len(t), -1) / 1e-3
         results.traces[f"{name}.v"] = Trace(t, values, "mV")
     for name, files in manifest["weight"].items():
-        t = array(files["t"]) * 1e3
+        t = array(files["t"]) / 1e-3
         results.weights[name] = Trace(t, array(files["values"]).reshape(len(t), -1), files["unit"])
         results.synapses[name] = lowering._indices(network, network.projection(name), manifest["seed"])
     results.provenance = provenance(
@@ -401,8 +406,12 @@ def _write_manifest(
         "duration_ms": float(duration_ms),
         "seed": int(seed),
         "compute_capability": float(cc),
-        "spikes": {k: {"t": entry(m.variables["t"]), "i": entry(m.variables["i"])} for k, m in built.spike_monitors.items()},
-        "v": {k: {"t": entry(m.variables["t"]), "values": entry(m.variables["v"])} for k, m in built.v_monitors.items()},
+        "spikes": {
+            k: {"t": entry(m.variables["t"]), "i": entry(m.variables["i"])} for k, m in built.spike_monitors.items()
+        },
+        "v": {
+            k: {"t": entry(m.variables["t"]), "values": entry(m.variables["v"])} for k, m in built.v_monitors.items()
+        },
         "weight": {
             k: {"t": entry(m.variables["t"]), "values": entry(m.variables["w"]), "unit": built.units[k]}
             for k, m in built.w_monitors.items()

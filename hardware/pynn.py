@@ -13,7 +13,9 @@ spikemem                      PyNN
                               every target receives the same input
 ``OneToOne``, ``AllToAll``    ``OneToOneConnector``, ``AllToAllConnector``
 ``FixedProbability``,         ``FromListConnector`` with the synapses resolved by
-``FromList``                  spikemem (PyNN's random draws differ per backend)
+``FromList``, ``AllToAll``    spikemem (PyNN's random draws differ per backend;
+without self-connections      PyNN skips i == j only within one population)
+between two populations
 ``Static``                    ``StaticSynapse``
 ``STDP``                      ``STDPMechanism(SpikePairRule, Additive|Multiplicative-
                               WeightDependence, dendritic_delay_fraction)``
@@ -43,8 +45,9 @@ verified against the ``brian2`` target (tests/test_pynn.py):
 Refused before running (:class:`~spikemem.errors.UnsupportedFeature`): the
 ``spinnaker`` integration and ``deferred`` STDP (both SpiNNaker semantics; use the
 ``brian2`` or ``spinnaker`` targets), STDP onto current-based inhibitory receptors
-(PyNN's negative-weight convention breaks the rule), multiplicative STDP on
-pyNN.brian2 (PyNN 0.13 applies the additive rule whatever the weight dependence), and
+(PyNN's negative-weight convention breaks the rule), multiplicative STDP and repeated
+(pre, post) pairs on pyNN.brian2 (PyNN 0.13 applies the additive rule whatever the
+weight dependence, and sets synapse parameters per neuron pair), and
 on NEST: ``w_min != 0``, ``A_plus = 0`` with ``A_minus > 0``, and one post population
 with two different ``tau_minus`` (NEST keeps ``tau_minus`` in the neuron).
 
@@ -76,8 +79,7 @@ from spikemem.errors import TargetNotInstalled, UnsupportedFeature, ValidationEr
 from spikemem.network import Network, Population, Projection
 from spikemem.provenance import provenance
 from spikemem.results import Results, SpikeTrains, Trace
-from spikemem.synapses import STDP
-
+from spikemem.synapses import STDP, Gate
 from spikemem.targets import TargetInfo
 
 TARGET = TargetInfo(
@@ -104,13 +106,17 @@ class Backend:
     module: str
     requires: str
     install_hint: str
-    dendritic_delay_fraction: float
+    dendritic_delay_fraction: float | None
     #: spike-source times are given +dt and recorded spike times read back -dt (NEST).
     shift_one_step: bool = False
     #: tau_refrac is given +dt (the backend counts the spike step as refractory).
     refractory_includes_spike_step: bool = False
     #: current-based inhibitory weights are given as negative numbers.
     negative_inhibitory_currents: bool = True
+    #: additive STDP amplitudes are absolute weight steps (A * w_max), not fractions of w_max.
+    absolute_additive_amplitudes: bool = False
+    #: SpikeSourceArray takes plain lists of times, not PyNN Sequences.
+    plain_spike_lists: bool = False
     setup: dict[str, Any] = field(default_factory=dict)
 
 
@@ -182,9 +188,28 @@ def check(network: Network, variant: str | None = None, **options: Any) -> None:
     check_semantics(network, backend, dendritic_stdp=bool(options.get("dendritic_stdp", False)))
 
 
+def brian2_only_features(network: Network) -> list[tuple[str, str]]:
+    """spikemem features with no PyNN standard model (plasticity gates, gated STDP, device
+    models under synapses), as (feature, reason) pairs."""
+    found = []
+    for proj in network.projections:
+        syn = proj.synapse
+        if isinstance(syn, Gate):
+            found.append((f"the plasticity gate {proj.name!r}", "PyNN has no modulatory gate synapse"))
+        elif isinstance(syn, STDP) and syn.gated:
+            found.append((f"gated STDP on {proj.name!r}", "PyNN's STDP rules have no third factor"))
+        if getattr(proj, "device", None) is not None:
+            found.append(
+                (f"the device model under {proj.name!r}", "device physics under synapses runs on Brian2 targets")
+            )
+    return found
+
+
 def check_semantics(network: Network, backend: Backend, dendritic_stdp: bool = False) -> None:
     """Raise UnsupportedFeature for the first semantics ``backend`` cannot honour."""
     target = f"pynn:{backend.name}"
+    for feature, reason in brian2_only_features(network):
+        raise UnsupportedFeature(target, feature, reason + "; run it on 'brian2' or 'cuda'")
     for pop in network.populations:
         cell = pop.cell
         if isinstance(cell, IF_curr_exp) and cell.integration != "exact":
@@ -194,6 +219,16 @@ def check_semantics(network: Network, backend: Backend, dendritic_stdp: bool = F
                 "PyNN simulators integrate in continuous time; the SpiNNaker update runs on the "
                 "'brian2' target or on SpiNNaker itself",
             )
+    if backend.name == "brian2":
+        for proj in network.projections:
+            conns = network.connections(proj)
+            pairs = conns.i.astype(np.int64) * network.population(proj.post).size + conns.j
+            if len(np.unique(pairs)) < len(pairs):
+                raise UnsupportedFeature(
+                    target,
+                    f"repeated (pre, post) pairs in {proj.name!r}",
+                    "pyNN.brian2 sets weights and delays per neuron pair, so multapses would share one value",
+                )
     tau_minus: dict[str, float] = {}
     for proj in network.projections:
         syn = proj.synapse
@@ -257,11 +292,11 @@ class Lowered:
     units: dict[str, str] = field(default_factory=dict)
 
 
-def cell_parameters(cell: IF_curr_exp, dt: float, backend: Backend | None = None) -> dict[str, float]:
+def cell_parameters(cell: IF_curr_exp, dt: float, backend: Backend) -> dict[str, float]:
     """PyNN parameters of a spikemem cell (names and units are PyNN's)."""
     keys = CELL_PARAMETERS + (COND_PARAMETERS if isinstance(cell, IF_cond_exp) else ())
     params = {key: float(getattr(cell, key)) for key in keys}
-    if backend is not None and backend.refractory_includes_spike_step:
+    if backend.refractory_includes_spike_step:
         params["tau_refrac"] += dt
     return params
 
@@ -277,19 +312,25 @@ def source_trains(network: Network, pop: Population, duration_ms: float, seed: i
     return [grid_times(t, network.dt) for t in network.source_times(pop, duration_ms, seed)]
 
 
-def signed_weights(network: Network, proj: Projection, weights: np.ndarray, backend: Backend | None) -> np.ndarray:
+def signed_weights(network: Network, proj: Projection, weights: np.ndarray, backend: Backend) -> np.ndarray:
     """Weights as the backend wants them: negative for current-based inhibitory synapses."""
     post = network.population(proj.post).cell
-    flip = (
-        backend is not None
-        and backend.negative_inhibitory_currents
-        and proj.receptor == "inhibitory"
-        and not isinstance(post, IF_cond_exp)
-    )
+    flip = backend.negative_inhibitory_currents and proj.receptor == "inhibitory" and not isinstance(post, IF_cond_exp)
     return -weights if flip else weights
 
 
-def synapse_type(sim: Any, network: Network, proj: Projection, backend: Backend | None) -> Any:
+def stdp_amplitudes(syn: STDP, backend: Backend) -> tuple[float, float]:
+    """``(A_plus, A_minus)`` in the backend's convention.
+
+    PyNN: additive steps are ``A * w_max``. sPyNNaker 7 writes A± to the chip unscaled
+    and adds them as they are, so it gets ``A * w_max``.
+    """
+    if backend.absolute_additive_amplitudes and syn.weight_dependence == "additive":
+        return syn.A_plus * syn.w_max, syn.A_minus * syn.w_max
+    return syn.A_plus, syn.A_minus
+
+
+def synapse_type(sim: Any, network: Network, proj: Projection, backend: Backend) -> Any:
     """The PyNN synapse type of a projection (weights/delays of FromList come from the connector)."""
     syn = proj.synapse
     weight = float(signed_weights(network, proj, np.array([syn.weight]), backend)[0])
@@ -299,11 +340,12 @@ def synapse_type(sim: Any, network: Network, proj: Projection, backend: Backend 
         sim.AdditiveWeightDependence if syn.weight_dependence == "additive" else sim.MultiplicativeWeightDependence
     )
     kwargs: dict[str, Any] = {}
-    if backend is not None:
+    if backend.dendritic_delay_fraction is not None:
         kwargs["dendritic_delay_fraction"] = backend.dendritic_delay_fraction
+    a_plus, a_minus = stdp_amplitudes(syn, backend)
     return sim.STDPMechanism(
         timing_dependence=sim.SpikePairRule(
-            tau_plus=syn.tau_plus, tau_minus=syn.tau_minus, A_plus=syn.A_plus, A_minus=syn.A_minus
+            tau_plus=syn.tau_plus, tau_minus=syn.tau_minus, A_plus=a_plus, A_minus=a_minus
         ),
         weight_dependence=dependence(w_min=syn.w_min, w_max=syn.w_max),
         weight=weight,
@@ -312,13 +354,14 @@ def synapse_type(sim: Any, network: Network, proj: Projection, backend: Backend 
     )
 
 
-def connector(sim: Any, network: Network, proj: Projection, seed: int, backend: Backend | None) -> tuple[Any, Any]:
+def connector(sim: Any, network: Network, proj: Projection, seed: int, backend: Backend) -> tuple[Any, Any]:
     """The PyNN connector of a projection and the spikemem synapses it creates (i, j order)."""
     conns = network.connections(proj, seed)
     conn = proj.connector
-    if isinstance(conn, OneToOne):
+    if isinstance(conn, OneToOne) and len(conns) > 1:  # PyNN 0.13 fails on one-neuron OneToOne
         return sim.OneToOneConnector(), conns
-    if isinstance(conn, AllToAll):
+    if isinstance(conn, AllToAll) and (conn.allow_self_connections or proj.pre == proj.post):
+        # PyNN drops i == j only within one population; spikemem drops it by index
         return sim.AllToAllConnector(allow_self_connections=conn.allow_self_connections), conns
     weights = signed_weights(network, proj, conns.weight, backend)
     rows = np.column_stack([conns.i, conns.j, weights, conns.delay])
@@ -341,11 +384,11 @@ class Clock:
         return self.offset_ms + self.spike_lag_ms
 
 
-def clock_for(network: Network, duration_ms: float, seed: int, backend: Backend | None) -> Clock:
+def clock_for(network: Network, duration_ms: float, seed: int, backend: Backend) -> Clock:
     """NEST: spikes are stamped one step later; a source spike in the first step (which
     NEST's spike generators cannot emit) moves the whole run one step later, which is
     exact only when every cell starts at rest. Other backends: no shift."""
-    if backend is None or not backend.shift_one_step:
+    if not backend.shift_one_step:
         return Clock()
     dt = network.dt
     early = [
@@ -370,19 +413,17 @@ def clock_for(network: Network, duration_ms: float, seed: int, backend: Backend 
 
 
 def lower(
-    sim: Any, network: Network, duration_ms: float, seed: int, backend: Backend | None, clock: Clock = Clock()
+    sim: Any, network: Network, duration_ms: float, seed: int, backend: Backend, clock: Clock = Clock()
 ) -> Lowered:
-    """Create the populations, projections and recorders of ``network`` in PyNN module ``sim``.
-
-    ``backend`` is None for SpiNNaker (sPyNNaker takes positive magnitudes per receptor
-    and has its own delay conventions).
-    """
+    """Create the populations, projections and recorders of ``network`` in PyNN module ``sim``."""
     lowered = Lowered()
     dt = network.dt
     for pop in network.populations:
         if pop.is_source:
             trains = [t + clock.spike_shift_ms for t in source_trains(network, pop, duration_ms, seed)]
-            celltype = sim.SpikeSourceArray(spike_times=[_sequence(t) for t in trains])
+            # PyNN wants one Sequence per neuron, sPyNNaker plain lists
+            spikes = [[float(x) for x in t] if backend.plain_spike_lists else _sequence(t) for t in trains]
+            celltype = sim.SpikeSourceArray(spike_times=spikes)
             ppop = sim.Population(pop.size, celltype, label=pop.name)
         else:
             cell = pop.cell
@@ -545,7 +586,9 @@ def run(
     sim = importlib.import_module(backend.module)
     dt = network.dt
     setup: dict[str, Any] = dict(backend.setup)
-    max_delay = max((float(network.connections(p, seed).delay.max(initial=dt)) for p in network.projections), default=dt)
+    max_delay = max(
+        (float(network.connections(p, seed).delay.max(initial=dt)) for p in network.projections), default=dt
+    )
     if backend.name == "nest":
         setup.update(threads=int(threads or 1), rng_seed=int(seed) + 1, max_delay=max_delay + dt)
     clock = clock_for(network, duration_ms, seed, backend)

@@ -401,7 +401,7 @@ def quantise(g: np.ndarray, lo: np.ndarray | float, hi: np.ndarray | float, leve
 
 
 def prog_sigma(g: np.ndarray, model: str, g_max: float) -> np.ndarray:
-    r"""σ_prog(g) before scaling (µS): the spec's fits, never negative (§3).
+    r"""σ_prog(g) = max(0, Σ_i c_i·(g/g_max)^i·g_max/g_ref) µS, or a + b·g, or g_max (§3), before ``prog_noise``.
 
     * ``constant``: :math:`g_{max}` (so that ``prog_noise`` is a fraction of
       :math:`G_{max}`, §12 "σ = 2-10 % of G_max");
@@ -534,9 +534,10 @@ def read(g: np.ndarray, sigma: float, rng: Any) -> np.ndarray:
 
 
 def program(device: RRAM, w: np.ndarray, w_scale: float, rng: Any) -> tuple[Devices, Devices]:
-    r"""Program weights ``w`` into differential pairs once (§0.3 steps 1-5): (G⁺, G⁻) devices.
+    r"""G = age(clip(Q(lo + u·(hi − lo)) + σ_prog·ξ, lo, hi)), u = clip(±w/w_scale, 0, 1); stuck: G = hi or lo.
 
-    Per device: target fraction u = clip(±w/w_scale, 0, 1) of its own window
+    Programs weights ``w`` into differential pairs once (§0.3 steps 1-5) and returns
+    the (G⁺, G⁻) devices. Per device: target fraction u = clip(±w/w_scale, 0, 1) of its own window
     (:func:`to_pair` when there is no D2D spread), quantised (:func:`quantise`),
     programmed with noise (:func:`program_noise`, σ = prog_noise·σ_prog(g_T)) or formed
     (:func:`form`), aged to ``t_inf`` (:func:`drift_pcm` / :func:`relax`); stuck devices

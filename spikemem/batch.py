@@ -100,7 +100,7 @@ def _same_structure(first: Network, other: Network, k: int) -> None:
         raise ValidationError(f"{field}.dt", other.dt, f"the same time step as networks[0] ({first.dt} ms)")
     shape = [(p.name, p.size, type(p.cell).__name__) for p in first.populations]
     if [(p.name, p.size, type(p.cell).__name__) for p in other.populations] != shape:
-        raise ValidationError(f"{field}.populations", [p.name for p in other.populations], f"the same as networks[0]")
+        raise ValidationError(f"{field}.populations", [p.name for p in other.populations], "the same as networks[0]")
     for a, b in zip(first.populations, other.populations):
         if not isinstance(a.cell, SpikeTimes) and a.cell != b.cell:
             raise ValidationError(f"{field}.population {b.name!r}.cell", b.cell, "the cell of networks[0]")

@@ -83,6 +83,10 @@ class FixedProbability(Connector):
         if not 0.0 <= p <= 1.0:
             raise ValidationError("FixedProbability.p_connect", self.p_connect, "a probability in [0, 1]")
         self._set("p_connect", p)
+        if not isinstance(self.allow_self_connections, (bool, np.bool_)):
+            raise ValidationError(
+                "FixedProbability.allow_self_connections", self.allow_self_connections, "True or False"
+            )
         self._set("allow_self_connections", bool(self.allow_self_connections))
         if self.seed is not None:
             self._set("seed", chk.count("FixedProbability.seed", self.seed, minimum=0))
@@ -170,7 +174,9 @@ class Blocks(Connector):
         if isinstance(self.inner, FromList) and len(self.inner.conn_list):
             top = self.inner.conn_list[:, :2].max(axis=0)
             if top[0] >= a or top[1] >= b:
-                raise ValidationError(f"{field}.inner.conn_list", tuple(top), f"indices below the block sizes ({a}, {b})")
+                raise ValidationError(
+                    f"{field}.inner.conn_list", tuple(top), f"indices below the block sizes ({a}, {b})"
+                )
         return a, b
 
     def connect(self, n_pre: int, n_post: int, seed: int) -> Connections:

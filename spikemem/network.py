@@ -177,8 +177,14 @@ class Network(Node):
                             f"a Gate projection onto {end!r} (gated STDP needs gates on its pre and post populations)",
                         )
         projs = {p.name: p for p in self.projections}
+        probed: set[tuple[str, str]] = set()
         for probe in self.probes:
             self._check_probe(probe, pops, projs)
+            if (probe.target, probe.variable) in probed:
+                raise ValidationError(
+                    f"Probe {probe.target!r}.variable", probe.variable, "recorded once per target (a duplicate probe)"
+                )
+            probed.add((probe.target, probe.variable))
 
     def _check_projection(self, proj: Projection, pops: dict[str, Population]) -> None:
         field = f"Projection {proj.name!r}"
@@ -246,6 +252,12 @@ class Network(Node):
                 )
             if probe.variable == "v" and pops[probe.target].is_source:
                 raise ValidationError(f"{field}.variable", "v", "'spikes' (spike sources have no membrane)")
+        if probe.every_ms is not None:
+            steps = probe.every_ms / self.dt
+            if round(steps) < 1 or abs(steps - round(steps)) > 1e-9:
+                raise ValidationError(
+                    f"{field}.every_ms", probe.every_ms, f"a multiple of the time step dt = {self.dt} ms"
+                )
 
     # --- look-ups -------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 Sources are data. A Poisson source is turned into spike times by spikemem itself
 (numpy's PCG64 generator, seeded), so every target receives the very same input.
+On a time-stepped target a spike at ``t`` ms is emitted in step ``round(t / dt)`` (the
+nearest step); two spikes of one neuron in one step are one spike.
 """
 
 from __future__ import annotations

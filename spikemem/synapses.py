@@ -60,7 +60,9 @@ class STDP(Synapse):
 
     ``"online"``
         the pre spike counts when it reaches the synapse (after the delay, as axonal
-        delay: PyNN ``dendritic_delay_fraction=0``); post spikes count at once.
+        delay: PyNN ``dendritic_delay_fraction=0``), i.e. in the step its input is
+        applied, for either ``integration``; post spikes count at once. A post spike in
+        the step the pre spike arrives counts as following it (potentiation at zero lag).
     ``"deferred"``
         as sPyNNaker computes it (spec/ca3.md §7.1): the whole delay is dendritic, so
         a post spike at ``s`` counts at ``s + delay``; updates are applied when the pre

@@ -7,8 +7,13 @@ The hand-written model below is built only from the documented semantics (docstr
 borrows the resolved inputs (``Network.connections`` and ``Network.source_times``) so
 that both sides see the same random connectivity and Poisson spikes. It is written
 differently on purpose: plasticity uses explicit last-event times instead of Brian2's
-event-driven traces, refractoriness is a boolean condition on the steps since the last
-spike, the discrete SpiNNaker update is a step counter, every delay is per synapse.
+event-driven traces; the exact current-based cell is the closed-form solution over one
+step written out here, the conductance-based one is held refractory by a boolean
+condition on the steps since its last spike, the SpiNNaker update counts refractory
+steps; every delay is set per synapse, every pathway order explicitly.
+
+Both sides run on the numpy target; spike trains must be equal (times and indices), the
+recorded weights and membrane potentials equal to rounding.
 """
 
 from __future__ import annotations
@@ -56,9 +61,9 @@ def every_feature_network(integration: str, timing: str) -> Network:
     noise = Population("noise", 30, Poisson(rate_hz=50.0))
     bg = Population("bg", 12, Poisson(rate_hz=80.0, start_ms=20.0, stop_ms=200.0, seed=99))
     exc_cell = IF_curr_exp(tau_refrac=2.0, tau_syn_E=5.0, tau_syn_I=8.0, i_offset=0.2, integration=integration)
-    # same membrane and synapses as exc_cell (Brian2 solves the exact equations once per
-    # parameter set, which is slow), different threshold, reset and refractory period
-    inh_cell = exc_cell.replace(tau_refrac=1.0, v_reset=-68.0, v_thresh=-52.0)
+    inh_cell = IF_curr_exp(
+        cm=0.5, tau_m=10.0, tau_refrac=1.0, v_rest=-60.0, v_reset=-68.0, v_thresh=-52.0, integration=integration
+    )
     cond_cell = IF_cond_exp(tau_refrac=2.0, v_init=-62.0, tau_syn_E=3.0, tau_syn_I=6.0, integration=integration)
     rng = np.random.default_rng(0)
     exc = Population("exc", 24, exc_cell, initial_v=rng.uniform(-65.0, -55.0, 24))
@@ -252,9 +257,7 @@ def hand_projection(network: Network, proj: Projection, groups: dict):
                 deliver,
             ]
         )
-        on_post = "\n".join(
-            [potentiate("w", x_at_t), "y_tr = y_tr*exp(-(t - t_y)/tau_minus) + 1", "t_y = t"]
-        )
+        on_post = "\n".join([potentiate("w", x_at_t), "y_tr = y_tr*exp(-(t - t_y)/tau_minus) + 1", "t_y = t"])
         syn = b2.Synapses(src, tgt, model, on_pre=on_pre, on_post=on_post, namespace=ns, name=name)
         syn.connect(i=conns.i, j=conns.j)
         syn.pre.delay = (conns.delay - shift_ms) * b2.ms
@@ -264,10 +267,7 @@ def hand_projection(network: Network, proj: Projection, groups: dict):
         # deferred (sPyNNaker): a post spike counts `delay` after it happened; the weight
         # is updated at the pre spike (w_next collects potentiation until then), with the
         # raw post time if no post spike counted since the previous pre spike
-        model = (
-            "w : 1\nw_next : 1\nx_tr : 1\nt_x : second\ny_del : 1\nt_del : second\n"
-            "counted : boolean\nraw : 1"
-        )
+        model = "w : 1\nw_next : 1\nx_tr : 1\nt_x : second\ny_del : 1\nt_del : second\ncounted : boolean\nraw : 1"
         on_post = "\n".join(
             [
                 potentiate("w_next", x_at_t),
@@ -393,3 +393,56 @@ def test_spikemem_matches_hand_written_brian2(integration: str, timing: str) -> 
         got = results.traces[f"{name}.v"].values
         assert got.shape == hand["v"][name].shape
         np.testing.assert_allclose(got, hand["v"][name], rtol=0, atol=1e-9, err_msg=name)
+
+
+# --- STDP timing against closed-form values -------------------------------------------------
+
+
+def _pairing_network(integration: str, timing: str, pre_times: list, drive_times: list, stdp: STDP) -> Network:
+    """One pre source onto one cell through ``stdp``; a strong driver makes the cell fire."""
+    cell = IF_curr_exp(
+        cm=0.27, tau_m=3.0, tau_syn_E=0.3, tau_syn_I=0.3, v_rest=-60.0, v_reset=-60.0, v_thresh=-57.0,
+        tau_refrac=1.0, integration=integration,
+    )  # fmt: skip
+    pops = [SpikeSource("pre", [pre_times]), SpikeSource("drive", [drive_times]), Population("post", 1, cell)]
+    projections = [
+        Projection("driving", "drive", "post", OneToOne(), Static(60.0, 1.0)),
+        Projection("plastic", "pre", "post", OneToOne(), stdp),
+    ]
+    probes = [Probe("post"), Probe("plastic", "weight")]
+    return Network(pops, projections, probes, dt=1.0)
+
+
+@pytest.mark.parametrize("integration", ["exact", "spinnaker"])
+@pytest.mark.parametrize("drive_ms", [7.0, 9.0, 10.0, 13.0])
+def test_online_stdp_counts_the_pre_spike_on_arrival(integration: str, drive_ms: float) -> None:
+    """Pre spike at 10 ms with a 2 ms delay arrives at 12 ms; the weight change follows the
+    pair rule for the lag between the (measured) post spike and 12 ms."""
+    stdp = STDP(weight=0.5, delay=2.0, tau_plus=4.0, tau_minus=5.0, A_plus=0.1, A_minus=0.12, w_max=1.0)
+    net = _pairing_network(integration, "online", [10.0], [drive_ms], stdp)
+    res = simulate(net, 30.0, target="brian2:numpy")
+    post = res.spikes["post"].times
+    assert len(post) == 1
+    lag = post[0] - 12.0
+    if lag >= 0:  # pre before (or with) post: potentiation
+        want = 0.5 + 0.1 * 1.0 * math.exp(-lag / 4.0)
+    else:
+        want = 0.5 - 0.12 * 1.0 * math.exp(lag / 5.0)
+    assert res.weights["plastic"].values[-1, 0] == pytest.approx(want, rel=1e-12)
+
+
+def test_deferred_stdp_reproduces_the_worked_example_of_the_spec() -> None:
+    """spec/ca3.md §7.1 worked example: pre and post both at t0+1 and t0+3 leave w = 0;
+    a later pre spike at t0+8 sets w = 6 - 6(1 + e^{-2/3}) e^{-4/3} = 3.61."""
+    t0 = 20.0
+    stdp = STDP(weight=0.0, delay=1.0, tau_plus=3.0, tau_minus=3.0, A_plus=1.0, A_minus=1.0, w_max=6.0,
+                timing="deferred")  # fmt: skip
+    net = _pairing_network("spinnaker", "deferred", [t0 + 1, t0 + 3, t0 + 8], [t0, t0 + 2], stdp)
+    res = simulate(net, 40.0, target="brian2:numpy")
+    np.testing.assert_array_equal(res.spikes["post"].times[:2], [t0 + 1, t0 + 3])
+    w = res.weights["plastic"]
+    after = {t: w.values[np.searchsorted(w.times, t + 1.0), 0] for t in (t0 + 3, t0 + 8)}
+    assert after[t0 + 3] == pytest.approx(0.0, abs=1e-12)
+    want = 6.0 - 6.0 * (1.0 + math.exp(-2.0 / 3.0)) * math.exp(-4.0 / 3.0)
+    assert want == pytest.approx(3.61, abs=0.005)
+    assert after[t0 + 8] == pytest.approx(want, rel=1e-12)

@@ -259,3 +259,17 @@ def test_stuck_off_faults_erase_recalled_memory(exp1: tuple[Network, dict], devi
         # about half the pairs are cut in each direction; an OFF fault on the old content's
         # cue→content synapse also blocks its forgetting, so a false cue may appear
         assert correct <= 10
+
+
+def test_ideal_device_keeps_functional_mode_answers() -> None:
+    """The functional circuit (gated set/reset STDP) under an ideal device: same spikes, same answers."""
+    ca3 = pytest.importorskip("spikemem.models.ca3")
+    schedule = ca3.paper_schedule("exp1")
+    net = ca3.ca3_network(schedule, "functional")
+    duration = ca3.duration_ms(schedule, "functional")
+    plain = simulate(net, duration, target=TARGET, seed=0)
+    ideal = simulate(apply_device(net, RRAM("ideal")), duration, target=TARGET, seed=0)
+    assert any(p.synapse.plastic for p in net.projections)
+    assert ideal.spikes == plain.spikes
+    answers = ca3.decode(ideal, schedule, "functional")
+    assert ca3.score_answers(answers, ca3.expected_answers(schedule), schedule, "functional")["recalls_correct"] == 5

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# One prepared run on a GPU machine: install the carried wheels, run the GPU tests and
+# benchmarks/gpu.py, keep the logs in $OUT. Run from the repository root with the
+# wheels in .whl/ (py3.12 manylinux x86_64: brian2 2.10.1, brian2cuda 1.0b1, numpy,
+# h5py, pyparsing, sympy; the GPU image provides nvcc, nvidia-curand, jinja2, cython...).
+#   bash benchmarks/gpu_device_run.sh [seconds]      # default 575
+set -u
+OUT=${OUT:-/tmp/spikemem_gpu_out}
+mkdir -p "$OUT"
+BUDGET=${1:-575}
+START=$(date +%s)
+left() { echo $((BUDGET - ($(date +%s) - START))); }
+note() { echo "== [$(($(date +%s) - START)) s] $*" | tee -a "$OUT/summary.txt"; }
+export PYTHONUNBUFFERED=1 SPIKEMEM_CACHE=/tmp/spikemem_cache
+
+note "install"
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+  >"$OUT/env.txt" 2>&1 || { note "wheel install failed"; exit 1; }
+rm -rf /tmp/sm && mkdir -p /tmp/sm && cp -r spikemem /tmp/sm/ || exit 1
+for d in models hardware experiments; do [ -d "$d" ] && cp -r "$d" "/tmp/sm/spikemem/$d"; done
+export PYTHONPATH=/tmp/sm:/tmp/site
+if ! command -v make >/dev/null; then  # brian2 and brian2cuda build with make
+  dpkg -x .whl/make_*.deb /tmp/mk && export PATH=/tmp/mk/usr/bin:$PATH
+fi
+{
+  nvidia-smi --query-gpu=name,compute_cap,memory.total,driver_version --format=csv
+  nvcc --version | tail -2
+  echo "cpus $(nproc)"; free -g | head -2; command -v make g++ nvcc
+  python3 -P -c "import sys, numpy, sympy, h5py, brian2, brian2cuda, spikemem
+from spikemem.hardware import cuda
+print(sys.version.split()[0], 'numpy', numpy.__version__, 'sympy', sympy.__version__, 'brian2', brian2.__version__,
+      'brian2cuda', brian2cuda.__version__, 'spikemem at', spikemem.__file__)
+print('gpus', cuda.gpus(), 'nvcc', cuda.nvcc_path(), 'curand', cuda.curand_dirs())"
+} >>"$OUT/env.txt" 2>&1
+cat "$OUT/env.txt"
+
+note "GPU test: the paper's functional test (fidelity) vs CPU answers and C++ standalone spikes"
+timeout $(($(left) - 420)) python3 -P -m pytest -p no:cacheprovider -q -rA -s -m gpu tests/test_cuda.py -k fidelity \
+  >"$OUT/test_gpu_fidelity.log" 2>&1
+note "pytest exit $? ($(tail -1 "$OUT/test_gpu_fidelity.log"))"
+
+note "benchmark"
+timeout $(($(left) - 20)) python3 benchmarks/gpu.py --timeout 240 --budget $(($(left) - 30)) \
+  --json "$OUT/gpu_bench.json" 2>&1 | tee "$OUT/bench.log"
+note "benchmark done"
+
+if [ "$(left)" -gt 150 ]; then
+  note "remaining GPU tests (functional mode, batch), $(left) s left"
+  timeout $(($(left) - 5)) python3 -P -m pytest -p no:cacheprovider -q -rA -s -m gpu tests/test_cuda.py \
+    -k "not fidelity" >"$OUT/test_gpu_rest.log" 2>&1
+  note "pytest exit $? ($(tail -1 "$OUT/test_gpu_rest.log"))"
+else
+  note "no time left for the remaining GPU tests (functional mode, batch)"
+fi
+cat "$OUT/summary.txt"

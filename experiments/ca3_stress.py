@@ -1,0 +1,720 @@
+"""CA3 stress experiment: accuracy, forgetting and throughput on seeded random operation streams.
+
+``spikemem stress ca3 [--sizes 5x10,100x100] [--spacings min,10,14,20] [--modes fidelity,functional]
+[--ops N] [--seeds K] [--overlap F] [--query-bits 1-3] [--target brian2] [--out stress.h5]
+[--plot stress.png] [--workers P] [--resume] [--scheduler ADDRESS]``
+
+A *point* is one (mode, size, spacing, seed). Its stream is
+:func:`~spikemem.models.ca3_schedule.random_schedule` (learns with overwrites, cue
+recalls, content recalls of 1-3 bits; memories sharing bits with probability
+``--overlap``), retimed to the spacing by :func:`~spikemem.models.ca3_schedule.respace`:
+the same ops at every spacing, so accuracy vs spacing compares like with like. ``min`` is
+the mode's documented minimum (``MIN_GAP``: 7/6 ms in fidelity mode, 5/4/5 ms in
+functional mode); a best-match query also waits for its extra threshold pulses.
+Functional streams mix OR/AND/best queries (``--matches``); fidelity has OR only.
+
+Per mode x size x spacing (summed over seeds) the table gives: recalls fully correct
+(split by cue and content recalls), missed and false-positive cues and bits against
+the ideal memory (spec/ca3.md §3.8), forgetting (a recall probing a cue whose old
+bits were overwritten returns none of the old-only bits, nor that cue for a query of
+them), and throughput in ops per simulated second and per wall-clock second.
+
+Costs on 2 loaded cores, ``brian2`` target (numpy for these runs): about 6-10 s per
+point of up to a few hundred simulated ms, mostly Brian2's per-run code generation, so
+the default sweep (2 modes x 2 sizes x 4 spacings, 60 ops) takes 2-3 minutes. Large
+sizes switch ``brian2`` to C++ standalone (one compile per network structure and
+duration, about a minute cold, then seconds); (1000, 1000) has 2·10⁶ plastic synapses
+and about 50 MB per network. Use ``--workers`` on bigger machines, or ``--scheduler``
+with a Dask cluster where spikemem is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spikemem.cache import cache_dir
+from spikemem.errors import ValidationError
+from spikemem.experiment import Experiment, Report
+from spikemem.models import ca3_functional
+from spikemem.models.ca3 import MIN_GAP, pulses, run_ca3
+from spikemem.models.ca3_schedule import MATCHES, MODES, Op, Schedule, random_schedule, respace
+
+FORMAT = "spikemem-stress-ca3/1"
+DEFAULTS = {
+    "sizes": "5x10,100x100",
+    "spacings": "min,10,14,20",
+    "modes": "fidelity,functional",
+    "ops": 60,
+    "seeds": 1,
+    "overlap": 0.5,
+    "query_bits": "1-3",
+    "density": 0.3,
+    "overwrite": 0.5,
+    "matches": "or,and,best",
+    "target": "brian2",
+}
+COUNTS = (
+    "ops",
+    "correct",
+    "recalls",
+    "recalls_correct",
+    "cue_recalls",
+    "cue_recalls_correct",
+    "content_recalls",
+    "content_recalls_correct",
+    "missed_cues",
+    "false_cues",
+    "missed_bits",
+    "false_bits",
+    "overwrites",
+    "forget_probes",
+    "forget_ok",
+)
+TIMES = ("duration_ms", "wall_s", "build_s", "run_s")
+
+
+@dataclass(frozen=True)
+class StressConfig:
+    """What a sweep runs: the grid and the random-stream parameters (see the module docstring)."""
+
+    sizes: tuple[tuple[int, int], ...]
+    spacings: tuple[str, ...]
+    modes: tuple[str, ...]
+    ops: int = 60
+    seeds: int = 1
+    overlap: float = 0.5
+    query_bits: tuple[int, int] = (1, 3)
+    density: float = 0.3
+    overwrite: float = 0.5
+    matches: tuple[str, ...] = ("or", "and", "best")
+    target: str = "brian2"
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+
+    def points(self) -> list[Point]:
+        return [
+            Point(mode, n, m, spacing, seed)
+            for n, m in self.sizes
+            for mode in self.modes
+            for spacing in self.spacings
+            for seed in range(self.seeds)
+        ]
+
+
+@dataclass(frozen=True)
+class Point:
+    """One stream run: ``mode``, size ``n_cues x n_bits``, spacing label, seed."""
+
+    mode: str
+    n_cues: int
+    n_bits: int
+    spacing: str
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.mode}/{self.n_cues}x{self.n_bits}/{self.spacing}/seed{self.seed}"
+
+
+# --- option parsing (every check runs before anything is simulated) ------------------
+
+
+def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
+    """``"5x10,100x100"`` → ((5, 10), (100, 100)); both numbers >= 1."""
+    sizes = []
+    for item in _items("--sizes", text):
+        n, sep, m = item.lower().partition("x")
+        if not sep or not n.strip().isdigit() or not m.strip().isdigit() or int(n) < 1 or int(m) < 1:
+            raise ValidationError("--sizes", item, "N x M with integers >= 1, e.g. 5x10,100x100")
+        sizes.append((int(n), int(m)))
+    return tuple(dict.fromkeys(sizes))
+
+
+def parse_gaps(label: str) -> tuple[float, float] | None:
+    """A spacing label → (gap after a learn, gap after a recall) in ms; ``None`` for ``min``."""
+    if label == "min":
+        return None
+    parts = label.split("/")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 2) or not all(np.isfinite(v) and v > 0 for v in values):
+        raise ValidationError("--spacings", label, "'min', a gap in ms (10) or learn/recall gaps (7/6)")
+    return (values[0], values[-1])
+
+
+def mode_gaps(mode: str, label: str) -> dict[str, float]:
+    """Gap (ms) from each op type's start to the next op, in ``mode``, for a spacing label."""
+    gaps = parse_gaps(label)
+    if gaps is None:
+        return dict(MIN_GAP[mode])
+    return {"learn": gaps[0], "recall_cue": gaps[1], "recall_content": gaps[1]}
+
+
+def check_spacing_label(mode: str, label: str) -> None:
+    """Refuse a spacing below the mode's documented minimum or off its time grid."""
+    gaps = mode_gaps(mode, label)
+    floor = MIN_GAP[mode]
+    low = [op for op in gaps if gaps[op] < floor[op] - 1e-9]
+    if low:
+        minimum = f"{floor['learn']:g}/{max(floor['recall_cue'], floor['recall_content']):g}"
+        raise ValidationError(
+            "--spacings", label, f"at least {minimum} ms (learn/recall) in {mode} mode, or 'min' for that minimum"
+        )
+    step = 1.0 if mode == "fidelity" else ca3_functional.DT_MS
+    for value in gaps.values():
+        if abs(value / step - round(value / step)) > 1e-9:
+            raise ValidationError("--spacings", label, f"multiples of {step:g} ms in {mode} mode")
+
+
+def parse_query_bits(text: str) -> tuple[int, int]:
+    lo, sep, hi = str(text).partition("-")
+    try:
+        low, high = int(lo), int(hi if sep else lo)
+    except ValueError:
+        raise ValidationError("--query-bits", text, "a range such as 1-3 (bits per content query)") from None
+    if low < 1 or high < low:
+        raise ValidationError("--query-bits", text, "LOW-HIGH with 1 <= LOW <= HIGH")
+    return (low, high)
+
+
+def _items(option: str, text: str) -> list[str]:
+    items = [s.strip() for s in str(text).split(",") if s.strip()]
+    if not items:
+        raise ValidationError(option, text, "a comma-separated list")
+    return items
+
+
+def _fraction(option: str, value: Any, low_open: bool = False) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = float("nan")
+    if not (0.0 < x <= 1.0 if low_open else 0.0 <= x <= 1.0):
+        raise ValidationError(option, value, "a number in (0, 1]" if low_open else "a number in [0, 1]")
+    return x
+
+
+def _count(option: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValidationError(option, value, "an integer >= 1")
+    return int(value)
+
+
+def config_from_args(args: argparse.Namespace) -> StressConfig:
+    """Validate the command-line options into a :class:`StressConfig`."""
+    modes = tuple(dict.fromkeys(_items("--modes", args.modes)))
+    for mode in modes:
+        if mode not in MODES:
+            raise ValidationError("--modes", mode, "fidelity and/or functional")
+    spacings = tuple(dict.fromkeys(_items("--spacings", args.spacings)))
+    for label in spacings:
+        for mode in modes:
+            check_spacing_label(mode, label)
+    matches = tuple(dict.fromkeys(_items("--matches", args.matches)))
+    for match in matches:
+        if match not in MATCHES:
+            raise ValidationError("--matches", match, "one or more of " + ", ".join(MATCHES))
+    from spikemem.targets import resolve
+
+    try:
+        resolve(args.target)
+    except ValidationError as exc:
+        raise ValidationError("--target", args.target, exc.allowed) from None
+    return StressConfig(
+        sizes=parse_sizes(args.sizes),
+        spacings=spacings,
+        modes=modes,
+        ops=_count("--ops", args.ops),
+        seeds=_count("--seeds", args.seeds),
+        overlap=_fraction("--overlap", args.overlap),
+        query_bits=parse_query_bits(args.query_bits),
+        density=_fraction("--density", args.density, low_open=True),
+        overwrite=_fraction("--overwrite", args.overwrite),
+        matches=matches,
+        target=args.target,
+    )
+
+
+# --- one point ------------------------------------------------------------------------
+
+
+def op_length(mode: str) -> Callable[[Op], float]:
+    """Extra time an op needs beyond ``MIN_GAP`` (functional best-match: one pulse per level)."""
+    if mode == "functional":
+        return lambda op: ca3_functional.PULSE_MS * (pulses(op) - 1)
+    return lambda op: 0.0
+
+
+def point_schedule(point: Point, config: StressConfig) -> Schedule:
+    """The seeded stream of ``point``, at its spacing (the same ops at every spacing)."""
+    stream = random_schedule(
+        point.n_cues,
+        point.n_bits,
+        config.ops,
+        seed=point.seed,
+        density=config.density,
+        overlap=config.overlap,
+        query_bits=config.query_bits,
+        matches=config.matches if point.mode == "functional" else ("or",),
+        overwrite=config.overwrite,
+    )
+    return respace(stream, mode_gaps(point.mode, point.spacing), MIN_GAP[point.mode], op_length(point.mode))
+
+
+def evaluate(answers: list[dict[str, Any]], schedule: Schedule, mode: str) -> tuple[dict[str, int], list[int]]:
+    """Counts of :data:`COUNTS` for one run, and the indices of the ops answered wrongly.
+
+    The ideal memory (spec/ca3.md §3.8) is replayed alongside. In fidelity mode a content
+    recall answers its query echo as content (the published circuit returns cues only).
+    Forgetting: after a learn rewrites cue ``i``, its old-only bits ``G`` must be gone:
+    a later ``recall_cue(i)`` returns none of ``G``, and a content query touching ``G``
+    returns ``i`` only if the new memory matches it.
+    """
+    counts = dict.fromkeys(COUNTS, 0)
+    failed: list[int] = []
+    memory: dict[int, set[int]] = {}
+    forgotten: dict[int, set[int]] = {}
+    for k, (op, got) in enumerate(zip(schedule.ops, answers, strict=True)):
+        cues, bits = set(got["cues"]), set(got["content"])
+        if op.op == "learn":
+            want_cues, want_bits = {op.cue}, set(op.content)
+            old = memory.get(op.cue)  # type: ignore[arg-type]
+            if old is not None:
+                counts["overwrites"] += 1
+            gone = (old or set()) - want_bits
+            if gone:
+                forgotten[op.cue] = gone  # type: ignore[index]
+            else:
+                forgotten.pop(op.cue, None)  # type: ignore[arg-type]
+            memory[op.cue] = want_bits  # type: ignore[index]
+        elif op.op == "recall_cue":
+            want_cues, want_bits = {op.cue}, set(memory.get(op.cue, set()))  # type: ignore[arg-type]
+            if op.cue in forgotten:
+                counts["forget_probes"] += 1
+                counts["forget_ok"] += int(not bits & forgotten[op.cue])  # type: ignore[index]
+        else:
+            query = set(op.content)
+            overlap = {c: len(b & query) for c, b in memory.items()}
+            best = max(overlap.values(), default=0)
+            need = {"or": 1, "and": len(query), "best": max(best, 1)}[op.match]
+            want_cues = {c for c, n in overlap.items() if n >= need}
+            want_bits = query if mode == "fidelity" else set().union(*(memory[c] for c in want_cues))
+            for cue, gone in forgotten.items():
+                if query & gone:
+                    counts["forget_probes"] += 1
+                    counts["forget_ok"] += int(not (cue in cues and cue not in want_cues))
+        ok = cues == want_cues and bits == want_bits
+        counts["ops"] += 1
+        counts["correct"] += int(ok)
+        if op.op != "learn":
+            kind = "cue_recalls" if op.op == "recall_cue" else "content_recalls"
+            counts["recalls"] += 1
+            counts["recalls_correct"] += int(ok)
+            counts[kind] += 1
+            counts[f"{kind}_correct"] += int(ok)
+        counts["missed_cues"] += len(want_cues - cues)
+        counts["false_cues"] += len(cues - want_cues)
+        counts["missed_bits"] += len(want_bits - bits)
+        counts["false_bits"] += len(bits - want_bits)
+        if not ok:
+            failed.append(k)
+    return counts, failed
+
+
+def run_point(point: Point, config: StressConfig, keep_answers: bool = False) -> dict[str, Any]:
+    """Simulate one point and score it (a top-level function, so worker processes can run it)."""
+    start = time.perf_counter()
+    schedule = point_schedule(point, config)
+    run = run_ca3(schedule, mode=point.mode, target=config.target, seed=point.seed)
+    counts, failed = evaluate(run.answers, schedule, point.mode)
+    prov = run.results.provenance
+    result: dict[str, Any] = {
+        "key": point.key,
+        "point": asdict(point),
+        "counts": counts,
+        "failed_ops": failed,
+        "duration_ms": float(prov["duration_ms"]),
+        "wall_s": time.perf_counter() - start,
+        "build_s": float(prov.get("build_s", float("nan"))),
+        "run_s": float(prov.get("run_s", float("nan"))),
+        "engine": str(prov["target"]),
+    }
+    if keep_answers:
+        result["answers"] = run.answers
+        result["schedule"] = schedule
+    return result
+
+
+# --- the sweep: resume file, workers, Dask ---------------------------------------------
+
+
+def resume_path(config: StressConfig, out: str | None) -> Path:
+    """Where finished points are kept while a sweep runs."""
+    if out:
+        return Path(f"{out}.resume.jsonl")
+    return cache_dir("stress") / f"ca3-{config.digest()}.jsonl"
+
+
+def load_resume(path: Path, config: StressConfig) -> dict[str, dict[str, Any]]:
+    """Finished points of this config from a resume file (a torn last line is ignored)."""
+    done: dict[str, dict[str, Any]] = {}
+    if not path.exists():
+        return done
+    wanted = {p.key for p in config.points()}
+    with open(path) as fh:
+        for line in fh:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if entry.get("config") == config.digest() and entry.get("result", {}).get("key") in wanted:
+                done[entry["result"]["key"]] = entry["result"]
+    return done
+
+
+def sweep(
+    config: StressConfig,
+    resume_file: Path,
+    resume: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> tuple[list[dict[str, Any]], int]:
+    """Run every point not already in ``resume_file`` (with ``resume``); results in grid order.
+
+    Returns the results and how many came from the resume file.
+    """
+    done = load_resume(resume_file, config) if resume else {}
+    todo = [p for p in config.points() if p.key not in done]
+    mode = "a" if resume else "w"
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo) + len(done), initial=len(done), desc="stress ca3", unit="point", disable=not progress)
+    with open(resume_file, mode) as log, bar:
+
+        def finished(result: dict[str, Any]) -> None:
+            done[result["key"]] = result
+            log.write(json.dumps({"config": config.digest(), "result": result}) + "\n")
+            log.flush()
+            os.fsync(log.fileno())
+            bar.update(1)
+
+        for result in _execute(todo, config, workers, scheduler):
+            finished(result)
+    resumed = len(config.points()) - len(todo)
+    return [done[p.key] for p in config.points()], resumed
+
+
+def _execute(todo: list[Point], config: StressConfig, workers: int, scheduler: str | None) -> Iterable[dict[str, Any]]:
+    if not todo:
+        return
+    if scheduler:
+        from dask.distributed import Client, as_completed
+
+        with Client(scheduler) as client:
+            futures = client.map(run_point, todo, config=config, pure=False)
+            for future in as_completed(futures):
+                yield future.result()
+        return
+    if workers == 1:
+        for point in todo:
+            yield run_point(point, config)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(run_point, point, config) for point in todo]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+# --- summary, HDF5, plot -----------------------------------------------------------------
+
+
+def summarise(config: StressConfig, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per mode x size x spacing: counts summed over seeds, rates derived."""
+    rows: dict[tuple[str, int, int, str], dict[str, Any]] = {}
+    for res in results:
+        p = res["point"]
+        key = (p["mode"], p["n_cues"], p["n_bits"], p["spacing"])
+        row = rows.setdefault(
+            key,
+            {
+                "mode": p["mode"],
+                "n_cues": p["n_cues"],
+                "n_bits": p["n_bits"],
+                "spacing": p["spacing"],
+                "gaps": mode_gaps(p["mode"], p["spacing"]),
+                "seeds": 0,
+                **dict.fromkeys(COUNTS, 0),
+                **dict.fromkeys(TIMES, 0.0),
+            },
+        )
+        row["seeds"] += 1
+        for name in COUNTS:
+            row[name] += res["counts"][name]
+        for name in TIMES:
+            row[name] += res[name]
+    out = []
+    for row in rows.values():
+        row["recall_accuracy"] = _ratio(row["recalls_correct"], row["recalls"])
+        row["cue_recall_accuracy"] = _ratio(row["cue_recalls_correct"], row["cue_recalls"])
+        row["content_recall_accuracy"] = _ratio(row["content_recalls_correct"], row["content_recalls"])
+        row["forget_success"] = _ratio(row["forget_ok"], row["forget_probes"])
+        row["ops_per_sim_s"] = _ratio(row["ops"], row["duration_ms"] / 1000.0)
+        row["ops_per_wall_s"] = _ratio(row["ops"], row["wall_s"])
+        out.append(row)
+    return out
+
+
+def _ratio(a: float, b: float) -> float:
+    return float(a) / float(b) if b else float("nan")
+
+
+COLUMNS = [
+    "mode",
+    "size",
+    "spacing (ms)",
+    "ops",
+    "recalls ok",
+    "cue recalls",
+    "content recalls",
+    "missed cues",
+    "false cues",
+    "missed bits",
+    "false bits",
+    "forgetting ok",
+    "ops/sim s",
+    "ops/wall s",
+]
+
+
+def table_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    def pct(ok: int, total: int) -> str:
+        return f"{ok}/{total} ({100.0 * ok / total:.0f}%)" if total else "-"
+
+    out = []
+    for r in rows:
+        g = r["gaps"]
+        gaps = f"{g['learn']:g}/{g['recall_cue']:g}" + (
+            f"/{g['recall_content']:g}" if g["recall_content"] != g["recall_cue"] else ""
+        )
+        out.append(
+            [
+                r["mode"],
+                f"{r['n_cues']}x{r['n_bits']}",
+                f"{r['spacing']} ({gaps})" if r["spacing"] == "min" else gaps,
+                r["ops"],
+                pct(r["recalls_correct"], r["recalls"]),
+                pct(r["cue_recalls_correct"], r["cue_recalls"]),
+                pct(r["content_recalls_correct"], r["content_recalls"]),
+                r["missed_cues"],
+                r["false_cues"],
+                r["missed_bits"],
+                r["false_bits"],
+                pct(r["forget_ok"], r["forget_probes"]),
+                f"{r['ops_per_sim_s']:.0f}",
+                f"{r['ops_per_wall_s']:.2f}",
+            ]
+        )
+    return out
+
+
+def write_hdf5(
+    path: str, config: StressConfig, results: list[dict[str, Any]], rows: list[dict[str, Any]], started: str
+) -> None:
+    """One HDF5 file, written atomically: config, per-point metrics, the table, provenance."""
+    from spikemem.h5store import write_atomically, write_tree
+    from spikemem.provenance import now_utc, versions
+
+    points: dict[str, Any] = {
+        "key": [r["key"] for r in results],
+        "mode": [r["point"]["mode"] for r in results],
+        "spacing": [r["point"]["spacing"] for r in results],
+        "engine": [r["engine"] for r in results],
+    }
+    for name in ("n_cues", "n_bits", "seed"):
+        points[name] = np.array([r["point"][name] for r in results], dtype=np.int64)
+    for name in COUNTS:
+        points[name] = np.array([r["counts"][name] for r in results], dtype=np.int64)
+    for name in TIMES:
+        points[name] = np.array([r[name] for r in results], dtype=np.float64)
+    summary = {
+        name: [r[name] for r in rows] if isinstance(rows[0][name], str) else np.array([r[name] for r in rows])
+        for name in rows[0]
+        if name != "gaps"
+    }
+    for op in ("learn", "recall_cue", "recall_content"):
+        summary[f"gap_{op}_ms"] = np.array([r["gaps"][op] for r in rows], dtype=np.float64)
+    tree = {
+        "config": {**asdict(config), "digest": config.digest()},
+        "points": points,
+        "failed_ops": [np.asarray(r["failed_ops"], dtype=np.int64) for r in results],
+        "summary": summary,
+        "table": {"columns": COLUMNS, "rows": [[str(v) for v in row] for row in table_rows(rows)]},
+        "provenance": {
+            "versions": versions(),
+            "host": os.uname().nodename,
+            "command": " ".join(sys.argv),
+            "start_time_utc": started,
+            "end_time_utc": now_utc(),
+        },
+    }
+
+    def fill(fh: Any) -> None:
+        fh.attrs["format"] = FORMAT
+        write_tree(fh, "stress", tree)
+
+    write_atomically(path, fill)
+
+
+def load_stress(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a file written by ``spikemem stress ca3 --out``."""
+    import h5py
+
+    from spikemem.h5store import read_tree
+
+    with h5py.File(path, "r") as fh:
+        if fh.attrs.get("format") != FORMAT:
+            raise ValidationError("file", str(path), f"a {FORMAT} file written by spikemem stress ca3")
+        return read_tree(fh, "stress")
+
+
+def plot(rows: list[dict[str, Any]], path: str) -> None:
+    """Recall accuracy vs spacing (one line per mode x size) and vs size (one per mode x spacing)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    styles = {"fidelity": "o--", "functional": "s-"}
+    for (mode, n, m), group in _groups(rows, ("mode", "n_cues", "n_bits")).items():
+        group.sort(key=lambda r: r["gaps"]["learn"])
+        x = [r["gaps"]["learn"] for r in group]
+        left.plot(x, [100 * r["recall_accuracy"] for r in group], styles[mode], label=f"{mode} {n}x{m}")
+    for (mode, spacing), group in _groups(rows, ("mode", "spacing")).items():
+        group.sort(key=lambda r: r["n_cues"] * r["n_bits"])
+        x = [r["n_cues"] * r["n_bits"] for r in group]
+        right.plot(x, [100 * r["recall_accuracy"] for r in group], styles[mode], label=f"{mode} {spacing}")
+    left.set_xlabel("gap after a learn (ms)")
+    right.set_xlabel("memory size N x M (synapses per direction)")
+    right.set_xscale("log")
+    for ax in (left, right):
+        ax.set_ylabel("recalls fully correct (%)")
+        ax.set_ylim(-3, 103)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    left.set_title("accuracy vs operation spacing")
+    right.set_title("accuracy vs size")
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def _groups(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    out: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault(tuple(r[k] for k in keys), []).append(r)
+    return out
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    d = DEFAULTS
+    p.add_argument("--sizes", default=d["sizes"], help=f"N x M sizes, comma-separated (default {d['sizes']})")
+    p.add_argument(
+        "--spacings",
+        default=d["spacings"],
+        help="gaps between op starts: 'min' (the mode's minimum), ms (10) or learn/recall ms (7/6) "
+        f"(default {d['spacings']})",
+    )
+    p.add_argument("--modes", default=d["modes"], help=f"circuits (default {d['modes']})")
+    p.add_argument("--ops", type=int, default=d["ops"], help=f"operations per stream (default {d['ops']})")
+    p.add_argument("--seeds", type=int, default=d["seeds"], help="streams per point, seeds 0..K-1 (default 1)")
+    p.add_argument("--overlap", type=float, default=d["overlap"], help="bit sharing between memories (default 0.5)")
+    p.add_argument("--query-bits", default=d["query_bits"], help="bits per content query, LOW-HIGH (default 1-3)")
+    p.add_argument("--density", type=float, default=d["density"], help="fraction of bits set (default 0.3)")
+    p.add_argument("--overwrite", type=float, default=d["overwrite"], help="learns that rewrite a cue (default 0.5)")
+    p.add_argument("--matches", default=d["matches"], help="functional query modes (default or,and,best)")
+    p.add_argument("--target", default=d["target"], help="where to run (default brian2)")
+    p.add_argument("--out", help="write config, per-point metrics and provenance to this HDF5 file")
+    p.add_argument("--plot", help="draw accuracy vs spacing and vs size to this image file")
+    p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
+    p.add_argument("--resume", action="store_true", help="skip points a killed run already finished")
+    p.add_argument("--scheduler", help="run points on a Dask cluster (scheduler address; needs dask.distributed)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> Report:
+    """``spikemem stress ca3``: validate, sweep, tabulate, write."""
+    from spikemem.provenance import now_utc
+
+    config = config_from_args(args)
+    workers = _count("--workers", args.workers)
+    for option in ("out", "plot"):
+        path = getattr(args, option)
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise ValidationError(f"--{option}", path, "a path in an existing folder")
+    if args.plot and not args.plot.lower().endswith((".png", ".pdf", ".svg")):
+        raise ValidationError("--plot", args.plot, "a .png, .pdf or .svg file name")
+    if args.scheduler:
+        try:
+            import dask.distributed  # noqa: F401
+        except ImportError:
+            raise ValidationError(
+                "--scheduler",
+                args.scheduler,
+                "a Dask scheduler address with dask.distributed installed "
+                "(pip install distributed); or leave it out to run here",
+            ) from None
+    started = now_utc()
+    resume_file = resume_path(config, args.out)
+    results, resumed = sweep(config, resume_file, args.resume, workers, args.scheduler, not args.no_progress)
+    rows = summarise(config, results)
+    files = []
+    if args.out:
+        write_hdf5(args.out, config, results, rows, started)
+        resume_file.unlink(missing_ok=True)
+        files.append(args.out)
+    if args.plot:
+        plot(rows, args.plot)
+        files.append(args.plot)
+    wall = sum(r["wall_s"] for r in results)
+    metrics = {
+        "points": f"{len(results)} ({resumed} from {resume_file})" if resumed else len(results),
+        "streams": f"{config.ops} ops, overlap {config.overlap:g}, {config.query_bits[0]}-{config.query_bits[1]} "
+        f"query bits, overwrite {config.overwrite:g}, functional matches {','.join(config.matches)}",
+        "engines": ", ".join(sorted({r["engine"] for r in results})),
+        "simulation wall time": f"{wall:.1f} s",
+    }
+    title = f"CA3 stress: {len(config.modes)} modes x {len(config.sizes)} sizes x {len(config.spacings)} spacings"
+    return Report(title, COLUMNS, table_rows(rows), metrics, files)
+
+
+EXPERIMENTS = [
+    Experiment(
+        "ca3",
+        "random operation streams: accuracy (missed/false cues and bits), forgetting, throughput",
+        add_arguments,
+        run,
+        command="stress",
+    )
+]

@@ -1,0 +1,251 @@
+"""The ``cuda`` target (brian2cuda's ``cuda_standalone``).
+
+* Checks and refusals: everywhere (no brian2cuda needed).
+* Code generation of the CA3 memory and of the Vogels–Abbott network: wherever brian2cuda
+  is installed (no GPU, no nvcc).
+* Compilation with nvcc: marker ``nvcc``.
+* Runs on a GPU: marker ``gpu``; the CA3 answers must equal the CPU target's and the spike
+  trains those of Brian2's C++ standalone (same double-precision arithmetic, no random
+  numbers drawn during the run; see the README for where streams cannot match).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from spikemem import (
+    STDP,
+    AllToAll,
+    IF_curr_exp,
+    Network,
+    OneToOne,
+    Population,
+    Probe,
+    Projection,
+    SpikeSource,
+    Static,
+    load_network,
+    simulate,
+)
+from spikemem.errors import TargetNotInstalled, UnsupportedFeature, ValidationError
+from spikemem.hardware import cuda
+from spikemem.models import ca3
+from spikemem.models.cuba import cuba_network
+
+HAS_BRIAN2CUDA = importlib.util.find_spec("brian2cuda") is not None
+needs_brian2cuda = pytest.mark.skipif(
+    not HAS_BRIAN2CUDA, reason="brian2cuda is not installed (pip install 'spikemem[cuda]')"
+)
+needs_gpu = pytest.mark.skipif(not (HAS_BRIAN2CUDA and cuda.gpus()), reason="needs brian2cuda and an NVIDIA GPU")
+
+
+def tiny_network() -> Network:
+    """Two inputs relayed one-to-one to two cells: the smallest project brian2cuda writes."""
+    cell = IF_curr_exp(tau_refrac=1.0)
+    return Network(
+        [SpikeSource("inp", [[1.0, 5.0], [3.0]]), Population("out", 2, cell)],
+        [Projection("relay", "inp", "out", OneToOne(), Static(weight=5.0, delay=1.0))],
+        [Probe("out")],
+        dt=0.1,
+        name="tiny",
+    )
+
+
+def exp1_network() -> Network:
+    return ca3.ca3_network(ca3.paper_schedule("exp1"), "fidelity", record="all")
+
+
+# --- checks (everywhere) -----------------------------------------------------------------
+
+
+def test_check_refuses_bad_options():
+    net = tiny_network()
+    with pytest.raises(ValidationError, match="option nodes"):
+        cuda.check_stage(net, "generate", nodes=4)
+    with pytest.raises(ValidationError, match="compute_capability"):
+        cuda.check_stage(net, "generate", compute_capability=3.0)
+    with pytest.raises(ValidationError, match="stage"):
+        cuda.check_stage(net, "link")
+
+
+@pytest.mark.skipif(bool(cuda.gpus()), reason="this machine has a GPU")
+def test_running_without_gpu_is_refused_before_building(tmp_path):
+    net = tiny_network()
+    with pytest.raises(UnsupportedFeature, match="no NVIDIA GPU"):
+        cuda.check(net)
+    expected = UnsupportedFeature if HAS_BRIAN2CUDA else TargetNotInstalled
+    with pytest.raises(expected):
+        simulate(net, 10.0, target="cuda", build_dir=str(tmp_path / "project"))
+    assert not (tmp_path / "project").exists()  # refused before anything was written
+
+
+def test_deferred_stdp_refused_like_brian2():
+    """Deferred STDP cannot honour a second pre spike within the delivery delay (same rule as ``brian2``)."""
+    syn = STDP(weight=0.0, delay=3.0, w_max=1.0, timing="deferred")
+    cell = IF_curr_exp(integration="spinnaker")
+    net = Network(
+        [SpikeSource("inp", [[1.0, 2.0]]), Population("out", 1, cell)],
+        [Projection("plastic", "inp", "out", AllToAll(), syn)],
+        dt=1.0,
+    )
+    with pytest.raises(UnsupportedFeature) as err:
+        cuda.check_stage(net, "generate")
+    assert err.value.target == "cuda"
+
+
+# --- code generation (brian2cuda, no GPU, no nvcc) --------------------------------------
+
+
+def _code_objects(folder: Path) -> set[str]:
+    return {p.stem for p in (folder / "code_objects").glob("*.cu")}
+
+
+def _assert_complete(folder: Path, net: Network) -> None:
+    for name in ("main.cu", "network.cu", "objects.cu", "rand.cu", "run.cu", "makefile", "README.md"):
+        assert (folder / name).is_file(), name
+    objs = _code_objects(folder)
+    for pop in net.populations:
+        if pop.is_source:
+            assert f"{pop.name}_codeobject" in objs  # the spike generator
+        else:
+            assert f"{pop.name}_spike_thresholder_codeobject" in objs
+            assert f"{pop.name}_spike_resetter_codeobject" in objs
+            # the membrane update: Brian2's state updater or spikemem's explicit step
+            assert {f"{pop.name}_stateupdater_codeobject", f"{pop.name}_step_codeobject"} & objs
+    for proj in net.projections:
+        assert any(o.startswith(f"{proj.name}_synapses_create_") for o in objs), proj.name
+        assert f"{proj.name}_pre_codeobject" in objs
+        if isinstance(proj.synapse, STDP):
+            assert f"{proj.name}_post_codeobject" in objs
+    for probe in net.probes:
+        assert f"spikes_{probe.target}_codeobject" in objs
+    # every generated source is listed in the makefile
+    makefile = (folder / "makefile").read_text()
+    assert all(f"code_objects/{o}.cu" in makefile for o in objs)
+    assert load_network(folder / "network.h5") == net
+
+
+@needs_brian2cuda
+def test_generate_ca3_project(tmp_path):
+    net = exp1_network()
+    folder = cuda.export(net, tmp_path / "ca3", duration_ms=ca3.EXP1_DURATION_MS, compute_capability=8.6)
+    _assert_complete(folder, net)
+    makefile = (folder / "makefile").read_text()
+    assert "-arch=sm_86" in makefile and "-std=c++17" in makefile and "-lcurand" in makefile
+    # all-to-all memories are connected by rule on the device: no index arrays were written
+    static = {p.name for p in (folder / "static_arrays").iterdir()}
+    assert static and all("INcue" in name or "INcont" in name for name in static), static
+    readme = (folder / "README.md").read_text()
+    assert "make" in readme and "./main" in readme and "read_results" in readme
+
+
+@needs_brian2cuda
+def test_generate_cuba_project(tmp_path):
+    net = cuba_network(n_neurons=400, p_connect=0.05)
+    folder = cuda.export(net, tmp_path / "cuba", duration_ms=50.0)
+    _assert_complete(folder, net)
+    # random connectivity is resolved by spikemem and shipped as index arrays
+    static = {p.name for p in (folder / "static_arrays").iterdir()}
+    for proj in net.projections:
+        assert any(proj.name in name for name in static), proj.name
+
+
+def test_export_needs_a_duration_without_spike_inputs(tmp_path):
+    with pytest.raises(ValidationError, match="duration_ms"):
+        cuda.export(cuba_network(n_neurons=100), tmp_path / "cuba")
+    assert not (tmp_path / "cuba").exists()
+
+
+# --- compilation (nvcc) ------------------------------------------------------------------
+
+
+@pytest.mark.nvcc
+@needs_brian2cuda
+@pytest.mark.skipif(cuda.nvcc_path() is None or cuda.curand_dirs() is None, reason="needs nvcc and cuRAND")
+def test_compile_with_nvcc(tmp_path):
+    t0 = time.perf_counter()
+    folder = cuda.export(tiny_network(), tmp_path / "tiny", duration_ms=10.0, compile=True, compute_capability=8.0)
+    print(f"nvcc compile of the tiny project: {time.perf_counter() - t0:.1f} s")
+    binary = folder / "main"
+    assert binary.is_file() and binary.read_bytes()[:4] == b"\x7fELF"
+    cuobjdump = shutil.which("cuobjdump")
+    if cuobjdump:
+        listing = subprocess.run([cuobjdump, "--list-elf", str(binary)], capture_output=True, text=True).stdout
+        assert "sm_80" in listing
+
+
+# --- runs on a GPU -------------------------------------------------------------------------
+
+
+def _same_spikes(a, b) -> None:
+    assert set(a.spikes) == set(b.spikes)
+    for pop in a.spikes:
+        assert a.spikes[pop] == b.spikes[pop], pop
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_gpu_ca3_functional_test_fidelity():
+    """The paper's functional test (exp. 1) on the GPU: the CPU target's answers, C++
+    standalone's spike trains in every population; the project runs again by hand."""
+    schedule = ca3.paper_schedule("exp1")
+    gpu = ca3.run_ca3(schedule, "fidelity", target="cuda", record="all")
+    cpu = ca3.run_ca3(schedule, "fidelity", target="brian2:numpy", record="all")
+    cpp = ca3.run_ca3(schedule, "fidelity", target="brian2:cpp_standalone", record="all")
+    assert gpu.answers == cpu.answers
+    assert gpu.score()["recalls_correct"] == cpu.score()["recalls_correct"]
+    _same_spikes(gpu.results, cpp.results)
+    # the project left behind is a complete program: run it again as the README says
+    folder = Path(gpu.results.provenance["build_dir"])
+    _same_spikes(cuda.read_results(folder), gpu.results)
+    shutil.rmtree(folder / "results")
+    (folder / "results").mkdir()
+    subprocess.run(["./main"], cwd=folder, check=True, capture_output=True)
+    _same_spikes(cuda.read_results(folder), gpu.results)
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_gpu_ca3_functional_mode_random_stream():
+    """spikemem's functional circuit on a random stream: same answers as the CPU target."""
+    schedule = ca3.random_schedule(8, 8, 12, spacing_ms=(6.0, 6.0), seed=5)
+    gpu = ca3.run_ca3(schedule, "functional", target="cuda")
+    cpu = ca3.run_ca3(schedule, "functional", target="brian2:numpy")
+    assert gpu.answers == cpu.answers
+    cpp = ca3.run_ca3(schedule, "functional", target="brian2:cpp_standalone")
+    _same_spikes(gpu.results, cpp.results)
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_gpu_batch_of_memories_matches_single_runs():
+    """Independent memories stacked into one GPU run answer as each does alone on the CPU."""
+    from spikemem.batch import split, stack
+
+    schedules = [ca3.random_schedule(5, 6, 8, seed=s) for s in range(4)]
+    nets = [ca3.ca3_network(s, "fidelity") for s in schedules]
+    duration = max(ca3.duration_ms(s, "fidelity") for s in schedules)
+    parts = split(simulate(stack(nets), duration, target="cuda"), nets)
+    for schedule, part, net in zip(schedules, parts, nets):
+        alone = simulate(net, duration, target="brian2:numpy")
+        assert ca3.decode(part, schedule, "fidelity") == ca3.decode(alone, schedule, "fidelity")
+        _same_spikes(part, alone)
+
+
+def test_rule_connectors_stay_unmaterialised():
+    """The lowering keeps one-to-one and all-to-all projections as rules: a uniform weight
+    and delay, no index arrays (a 10 000 x 10 000 memory would be 1e8 of each)."""
+    from spikemem.hardware import _brian2_build as lowering
+    from spikemem.models.ca3_fidelity import W
+
+    net = exp1_network()
+    memory = lowering.resolved(net, net.projection("memory_cue_to_content"))
+    assert len(memory.i) == 0 and list(memory.weight) == [0.0] and list(memory.delay) == [1.0]
+    relay = lowering.resolved(net, net.projection("in_cue"))
+    assert len(relay.i) == 0 and list(relay.weight) == [W]
