@@ -16,6 +16,10 @@ answered correctly. Per case it says whether GPU and C++ gave the same answers a
 same output spikes. The last line is ``gpu_speedup=<GPU rate / C++ rate>`` at the
 largest CA3 size where both sides finished.
 
+Building dominates the wall time: on a 16-core H200 machine nvcc needs ~2-2.5 min for a
+CA3 CUDA project (-j16), g++ ~20 s for the C++ one; run the cases one at a time where
+time is short (``--cases``).
+
     python benchmarks/gpu.py                     # all cases, GPU and C++
     python benchmarks/gpu.py --small --sides cpp --ops 6   # a dry run of the script without a GPU
 """
@@ -149,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpp-ops-10k", type=int, default=None, help="fewer ops for C++ at N = 10 000")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="OpenMP threads of C++ standalone")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--timeout", type=float, default=240.0, help="seconds per (case, side)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per (case, side)")
     parser.add_argument("--budget", type=float, default=None, help="seconds for the whole benchmark")
     parser.add_argument("--json", default=None, help="also write all measurements to this file")
     parser.add_argument("--small", action="store_true", help="shrunk sizes, to check the script (no GPU needed)")

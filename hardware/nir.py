@@ -12,7 +12,8 @@ spikemem               NIR
                        ``tau_mem = tau_m/1000``, ``R = tau_m/cm`` (MΩ: R·nA = mV),
                        ``v_leak = v_rest + R i_offset``, ``tau_syn = tau_syn_E/1000``
                        (= ``tau_syn_I`` when both receptors are used), ``w_in = 1``,
-                       ``v_threshold``, ``v_reset`` as they are
+                       ``v_threshold``, ``v_reset`` as they are (an unused
+                       receptor's time constant goes to metadata)
 a projection           ``Linear`` with ``weight[j, i] = ±w · tau_syn`` (a Dirac impulse of
                        area ``W`` moves ``I`` by ``W / tau_syn`` = ``w`` nA; inhibitory
                        weights negative), followed by ``Delay`` (seconds, one value
@@ -121,10 +122,13 @@ def inexpressible(network: Network, freeze_plasticity: bool = False, strict: boo
     return problems
 
 
-def _tau_syn(network: Network, pop: Population) -> float:
+def _tau_syn(network: Network, pop: Population) -> tuple[float, dict[str, float]]:
+    """The synaptic time constant NIR carries (ms) and, in metadata, the unused receptor's."""
     cell = pop.cell
     used = {p.receptor for p in network.projections if p.post == pop.name}
-    return cell.tau_syn_I if used == {"inhibitory"} else cell.tau_syn_E
+    if used == {"inhibitory"}:
+        return cell.tau_syn_I, ({"spikemem.tau_syn_E_ms": cell.tau_syn_E} if cell.tau_syn_E != cell.tau_syn_I else {})
+    return cell.tau_syn_E, ({"spikemem.tau_syn_I_ms": cell.tau_syn_I} if cell.tau_syn_E != cell.tau_syn_I else {})
 
 
 def to_nir(
@@ -159,8 +163,9 @@ def to_nir(
         if pop.is_source:
             nodes[pop.name] = nir.Input(np.array([pop.size]), metadata=_source_metadata(pop))
         else:
-            tau_s[pop.name] = _tau_syn(network, pop) * MS
-            nodes[pop.name] = _cuba_lif(pop, tau_s[pop.name])
+            tau_ms, unused = _tau_syn(network, pop)
+            tau_s[pop.name] = tau_ms * MS
+            nodes[pop.name] = _cuba_lif(pop, tau_s[pop.name], unused)
     for proj in network.projections:
         conns = network.connections(proj, seed)
         w = np.asarray(weights.get(proj.name, conns.weight), dtype=float)
@@ -186,7 +191,7 @@ def to_nir(
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta, type_check=False)
 
 
-def _cuba_lif(pop: Population, tau_syn_s: float) -> Any:
+def _cuba_lif(pop: Population, tau_syn_s: float, unused_tau: dict[str, float]) -> Any:
     import nir
 
     cell = pop.cell
@@ -197,6 +202,7 @@ def _cuba_lif(pop: Population, tau_syn_s: float) -> Any:
         return np.full(n, float(x))
 
     meta: dict[str, Any] = {"spikemem.i_offset": float(cell.i_offset), "spikemem.tau_refrac_ms": float(cell.tau_refrac)}
+    meta.update(unused_tau)
     if pop.initial_v is not None:
         meta["spikemem.initial_v"] = np.asarray(pop.initial_v, dtype=float)
     elif cell.v_init is not None:
@@ -285,8 +291,8 @@ def _cell_from(node_id: str, node: Any) -> tuple[IF_curr_exp, np.ndarray | None]
         cm=tau_mem / r,
         tau_m=tau_mem,
         tau_refrac=float(_meta(node, "spikemem.tau_refrac_ms", 0.0)),
-        tau_syn_E=tau_syn,
-        tau_syn_I=tau_syn,
+        tau_syn_E=float(_meta(node, "spikemem.tau_syn_E_ms", tau_syn)),
+        tau_syn_I=float(_meta(node, "spikemem.tau_syn_I_ms", tau_syn)),
         v_rest=_uniform(node_id, "v_leak", node.v_leak) - r * i_offset,
         v_reset=_uniform(node_id, "v_reset", node.v_reset),
         v_thresh=_uniform(node_id, "v_threshold", node.v_threshold),
@@ -341,7 +347,7 @@ def from_nir(graph: Any, dt: float | None = None, name: str | None = None) -> Ne
                 "spikemem imports Input, CubaLIF, Linear, Affine (zero bias), Delay and Output nodes",
             )
         kinds[node_id] = type(node).__name__
-    tau = {p.name: p.cell.tau_syn_E * MS for p in populations if not p.is_source}
+    tau = {k: _uniform(k, "tau_syn", n.tau_syn) for k, n in nodes.items() if isinstance(n, nir.CubaLIF)}
     w_in = {k: np.asarray(n.w_in, dtype=float) for k, n in nodes.items() if isinstance(n, nir.CubaLIF)}
     rows: dict[tuple[str, str, str, str], list[np.ndarray]] = defaultdict(list)
     for node_id, node in nodes.items():
@@ -366,10 +372,11 @@ def from_nir(graph: Any, dt: float | None = None, name: str | None = None) -> Ne
                 block = np.column_stack([i[mask], j[mask], np.abs(weight[mask]), delay_ms[mask]])
                 rows[(proj_name, receptor, pre, post)].append(block)
     projections = []
-    taken = {p.name for p in populations}
+    receptors_of: dict[str, int] = defaultdict(int)
+    for proj_name, _, _, _ in rows:
+        receptors_of[proj_name] += 1
     for (proj_name, receptor, pre, post), blocks in rows.items():
-        label = proj_name if proj_name not in taken else f"{proj_name}_{receptor}"
-        taken.add(label)
+        label = proj_name if receptors_of[proj_name] == 1 else f"{proj_name}_{receptor}"
         table = np.concatenate(blocks)
         projections.append(Projection(label, pre, post, FromList(table), Static(0.0, dt), receptor))
     probes = _probes(graph, nodes, pred, populations)

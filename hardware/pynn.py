@@ -117,6 +117,8 @@ class Backend:
     absolute_additive_amplitudes: bool = False
     #: SpikeSourceArray takes plain lists of times, not PyNN Sequences.
     plain_spike_lists: bool = False
+    #: AllToAllConnector(allow_self_connections=False) works (sPyNNaker's fails on split populations).
+    native_all_but_self: bool = True
     setup: dict[str, Any] = field(default_factory=dict)
 
 
@@ -354,15 +356,29 @@ def synapse_type(sim: Any, network: Network, proj: Projection, backend: Backend)
     )
 
 
+def native_connector(network: Network, proj: Projection, backend: Backend) -> str | None:
+    """``"one_to_one"``/``"all_to_all"`` where the backend's own connector builds exactly
+    spikemem's synapses, else None (an explicit list is passed)."""
+    conn = proj.connector
+    if isinstance(conn, OneToOne) and network.population(proj.pre).size > 1:  # PyNN 0.13 fails on size 1
+        return "one_to_one"
+    if isinstance(conn, AllToAll):
+        if conn.allow_self_connections:
+            return "all_to_all"
+        # PyNN drops i == j only within one population; spikemem drops it by index
+        if proj.pre == proj.post and backend.native_all_but_self:
+            return "all_to_all"
+    return None
+
+
 def connector(sim: Any, network: Network, proj: Projection, seed: int, backend: Backend) -> tuple[Any, Any]:
     """The PyNN connector of a projection and the spikemem synapses it creates (i, j order)."""
     conns = network.connections(proj, seed)
-    conn = proj.connector
-    if isinstance(conn, OneToOne) and len(conns) > 1:  # PyNN 0.13 fails on one-neuron OneToOne
+    native = native_connector(network, proj, backend)
+    if native == "one_to_one":
         return sim.OneToOneConnector(), conns
-    if isinstance(conn, AllToAll) and (conn.allow_self_connections or proj.pre == proj.post):
-        # PyNN drops i == j only within one population; spikemem drops it by index
-        return sim.AllToAllConnector(allow_self_connections=conn.allow_self_connections), conns
+    if native == "all_to_all":
+        return sim.AllToAllConnector(allow_self_connections=proj.connector.allow_self_connections), conns
     weights = signed_weights(network, proj, conns.weight, backend)
     rows = np.column_stack([conns.i, conns.j, weights, conns.delay])
     return sim.FromListConnector(rows, column_names=["weight", "delay"]), conns

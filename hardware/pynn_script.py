@@ -24,7 +24,6 @@ import numpy as np
 from spikemem import __version__
 from spikemem._checks import one_of, positive
 from spikemem.cells import IF_cond_exp, IF_curr_exp
-from spikemem.connectors import AllToAll, OneToOne
 from spikemem.errors import ValidationError
 from spikemem.network import Network, Population, Projection
 from spikemem.sources import Poisson
@@ -176,11 +175,12 @@ def _projection(network: Network, proj: Projection, seed: int, arrays: dict[str,
     negative = proj.receptor == "inhibitory" and not isinstance(post, IF_cond_exp)
     sign = "INH * " if negative else ""
     conn = proj.connector
-    if isinstance(conn, OneToOne) and network.population(proj.pre).size > 1:
+    native = _pynn.native_connector(network, proj, _pynn.BACKENDS["nest"])
+    if native == "one_to_one":
         connector = "sim.OneToOneConnector()"
-    elif isinstance(conn, AllToAll) and (conn.allow_self_connections or proj.pre == proj.post):
-        connector = f"sim.AllToAllConnector(allow_self_connections={conn.allow_self_connections})"
-    else:
+    elif native == "all_to_all" and conn.allow_self_connections:
+        connector = "sim.AllToAllConnector()"
+    else:  # an explicit list (also for all-to-all without i == j, which sPyNNaker cannot split)
         conns = network.connections(proj, seed)
         arrays[f"{proj.name}_list"] = np.column_stack([conns.i, conns.j, conns.weight, conns.delay]).astype(float)
         rows = f"synapse_list({proj.name!r}{', INH' if negative else ''})"

@@ -81,7 +81,7 @@ import numpy as np
 from spikemem._checks import count
 from spikemem.cache import cache_dir
 from spikemem.cells import IF_cond_exp, IF_curr_exp
-from spikemem.connectors import AllToAll, FromList, OneToOne
+from spikemem.connectors import FromList
 from spikemem.errors import UnsupportedFeature, ValidationError
 from spikemem.network import Network, Projection
 from spikemem.provenance import provenance
@@ -111,6 +111,7 @@ SPINNAKER = _pynn.Backend(
     negative_inhibitory_currents=False,
     absolute_additive_amplitudes=True,
     plain_spike_lists=True,
+    native_all_but_self=False,
 )
 
 DT_MS = 1.0
@@ -354,10 +355,10 @@ def _check_delays(network: Network, report: ConstraintReport, resolved: dict[str
 def _fan_in(network: Network, proj: Projection, conns: Any) -> int:
     """Largest number of synapses of ``proj`` onto one post neuron, as sPyNNaker estimates it
     for the connector spikemem hands it (native one-to-one/all-to-all, else a list)."""
-    conn = proj.connector
-    if isinstance(conn, OneToOne):
+    native = _pynn.native_connector(network, proj, SPINNAKER)
+    if native == "one_to_one":
         return 1
-    if isinstance(conn, AllToAll) and (conn.allow_self_connections or proj.pre == proj.post):
+    if native == "all_to_all":
         return network.population(proj.pre).size
     if not len(conns):
         return 0

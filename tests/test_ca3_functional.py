@@ -44,8 +44,8 @@ def query_run():
         {"t": 20, "op": "recall_content", "content": [0, 1], "match": "and"},
         {"t": 25, "op": "recall_content", "content": [1, 2, 5], "match": "best"},
         {"t": 33, "op": "recall_content", "content": [3, 4], "match": "best"},
-        {"t": 38, "op": "recall_content", "content": [2, 5], "match": "and"},
-        {"t": 43, "op": "recall_cue", "cue": 0},
+        {"t": 40, "op": "recall_content", "content": [2, 5], "match": "and"},
+        {"t": 45, "op": "recall_cue", "cue": 0},
     ]
     schedule = parse_schedule({"n_cues": 3, "n_bits": 6, "ops": ops})
     return run_ca3(schedule, mode="functional", target="brian2:numpy", record_weights=True)
