@@ -446,7 +446,7 @@ def _execute(todo: list[Point], config: StressConfig, workers: int, scheduler: s
 # --- summary, HDF5, plot -----------------------------------------------------------------
 
 
-def summarise(config: StressConfig, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def summarise(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per mode x size x spacing: counts summed over seeds, rates derived."""
     rows: dict[tuple[str, int, int, str], dict[str, Any]] = {}
     for res in results:
@@ -688,7 +688,7 @@ def run(args: argparse.Namespace) -> Report:
     started = now_utc()
     resume_file = resume_path(config, args.out)
     results, resumed = sweep(config, resume_file, args.resume, workers, args.scheduler, not args.no_progress)
-    rows = summarise(config, results)
+    rows = summarise(results)
     files = []
     if args.out:
         write_hdf5(args.out, config, results, rows, started)

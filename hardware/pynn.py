@@ -31,6 +31,9 @@ verified against the ``brian2`` target (tests/test_pynn.py):
   feeds spike-source spikes one step earlier. On NEST spike-source times are given
   ``+dt`` and every recorded spike time is read back ``-dt``; NEST's on-grid neuron
   models (``spike_precision="on_grid"``: ``iaf_psc_exp``, ``iaf_cond_exp``) are used.
+  NEST's spike generators cannot fire in the first step: when a source spikes at
+  ``t = 0`` the whole NEST run starts one step early, which is exact (and allowed) only
+  when every cell starts at rest without offset current.
 * Refractoriness. spikemem holds the membrane for ``round(tau_refrac/dt)`` steps after
   the spike step; pyNN.brian2 counts the spike step itself, so it gets
   ``tau_refrac + dt``.
@@ -42,7 +45,13 @@ verified against the ``brian2`` target (tests/test_pynn.py):
   weights change only at pre spikes. That is a different rule, so ``pynn:nest``
   refuses STDP unless the caller accepts it with ``dendritic_stdp=True``.
 
-Refused before running (:class:`~spikemem.errors.UnsupportedFeature`): the
+Current-based cells then give the ``brian2`` target's spikes exactly, on both backends.
+Conductance-based cells are integrated numerically by each simulator (exponential Euler
+in spikemem's Brian2 lowering, Euler in pyNN.brian2, an adaptive Runge–Kutta in NEST), so
+their spikes agree only approximately.
+
+Refused before running (:class:`~spikemem.errors.UnsupportedFeature`): plasticity gates,
+gated STDP and device models (no PyNN standard model), the
 ``spinnaker`` integration and ``deferred`` STDP (both SpiNNaker semantics; use the
 ``brian2`` or ``spinnaker`` targets), STDP onto current-based inhibitory receptors
 (PyNN's negative-weight convention breaks the rule), multiplicative STDP and repeated

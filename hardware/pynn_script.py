@@ -10,6 +10,7 @@ sidecar ``net.npz``. The script carries the same per-simulator conventions as
 refractory count, negative current-based inhibitory weights, ``dendritic_delay_fraction``,
 sPyNNaker's absolute additive STDP amplitudes), so on pyNN.brian2 and NEST it
 reproduces ``simulate(network, target="pynn:brian2" | "pynn:nest")`` spike for spike.
+Plasticity gates, gated STDP and device models have no PyNN form and are refused.
 It saves the recorded spikes to ``--out`` (``<population>_times``/``_indices``, ms).
 """
 
@@ -24,7 +25,7 @@ import numpy as np
 from spikemem import __version__
 from spikemem._checks import one_of, positive
 from spikemem.cells import IF_cond_exp, IF_curr_exp
-from spikemem.errors import ValidationError
+from spikemem.errors import UnsupportedFeature, ValidationError
 from spikemem.network import Network, Population, Projection
 from spikemem.sources import Poisson
 from spikemem.synapses import STDP
@@ -37,7 +38,9 @@ _HEADER = '''#!/usr/bin/env python
 """{name}: a PyNN script exported by spikemem {version}.
 
 Network digest {digest}; time step {dt:g} ms. Spike times and synapse lists are in
-{npz} beside this script. Run:
+{npz} beside this script. Semantics declared in spikemem: {semantics}. NEST and
+pyNN.brian2 integrate in continuous time, SpiNNaker with its discrete update and deferred
+STDP; `spikemem targets` says which simulator honours what. Run:
 
     python {script} --simulator nest|brian2|spiNNaker [--duration MS] [--out spikes.npz]
 """
@@ -204,6 +207,8 @@ def script_text(
 ) -> tuple[str, dict[str, np.ndarray]]:
     """The script's text and the arrays of its sidecar file."""
     one_of("default_simulator", default_simulator, SIMULATORS)
+    for feature, reason in _pynn.brian2_only_features(network):
+        raise UnsupportedFeature("pynn-script", feature, reason)
     needs_duration = any(isinstance(p.cell, Poisson) for p in network.populations)
     if needs_duration and duration_ms is None:
         raise ValidationError("duration_ms", None, "a duration (ms): Poisson sources are drawn at export")
@@ -239,7 +244,11 @@ def script_text(
         else:
             body.append(f"# weight probe of {probe.target!r}: read it with {probe.target}.get('weight', format='list')")
     delays = [float(network.connections(p, seed).delay.max(initial=network.dt)) for p in network.projections]
+    integrations = sorted({p.cell.integration for p in network.populations if not p.is_source})
+    timings = sorted({p.synapse.timing for p in network.projections if isinstance(p.synapse, STDP)})
+    semantics = ", ".join([f"{i} integration" for i in integrations] + [f"{t} STDP" for t in timings])
     header = _HEADER.format(
+        semantics=semantics or "static network of spike sources",
         name=network.name,
         version=__version__,
         digest=network.digest()[:16],

@@ -809,10 +809,16 @@ def export(network: Network, out: str | os.PathLike[str], **options: Any) -> lis
     it, the constraint report (``<out>.constraints.txt``). Returns the files written."""
     from . import pynn_script
 
-    report = constraints(network, options.get("seed", 0), options.get("neurons_per_core"))
+    unknown = set(options) - {"seed", "neurons_per_core", "duration_ms"}
+    if unknown:
+        raise ValidationError("export option", sorted(unknown), "seed, neurons_per_core, duration_ms")
+    seed = options.get("seed", 0)
+    report = constraints(network, seed, options.get("neurons_per_core"))
     if not report.ok:
         raise UnsupportedFeature("spinnaker", f"network {network.name!r}", "; ".join(report.violations))
-    files = pynn_script.write_script(network, out, default_simulator="spiNNaker", seed=options.get("seed", 0))
+    files = pynn_script.write_script(
+        network, out, duration_ms=options.get("duration_ms"), seed=seed, default_simulator="spiNNaker"
+    )
     text = Path(out).with_suffix(".constraints.txt")
     text.write_text(str(report) + "\n")
     return [*files, text]
