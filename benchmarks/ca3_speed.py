@@ -72,10 +72,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ops", type=int, default=1000)
     p.add_argument("--no-reference", action="store_true", help="skip the exp. 2 reference row")
     args = p.parse_args(argv)
-    import brian2
-
-    # Brian2 runs an unbounded `make -j` (one compiler per file, ~150 at once); bound it to the cores.
-    brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
     sizes = parse_sizes(args.sizes)
     modes = tuple(m.strip() for m in args.modes.split(","))
     load = os.getloadavg()[0]

@@ -54,9 +54,7 @@ def _check_outputs(args: argparse.Namespace) -> None:
 def execute(schedule: Schedule, args: argparse.Namespace, title: str) -> Report:
     """Run ``schedule`` as the options say; write answers, results and plot; tabulate."""
     _check_outputs(args)
-    options: dict[str, Any] = {}
-    if getattr(args, "rram", None):
-        options["rram"] = args.rram
+    device = _device(args.rram)  # parsed (and rejected if malformed) before anything runs
     run = run_ca3(
         schedule,
         mode=args.mode,
@@ -64,7 +62,7 @@ def execute(schedule: Schedule, args: argparse.Namespace, title: str) -> Report:
         seed=args.seed,
         progress=not args.no_progress,
         record="all" if args.plot else "outputs",
-        **_device_options(options),
+        device=device,
     )
     files = []
     if args.answers:
@@ -81,14 +79,13 @@ def execute(schedule: Schedule, args: argparse.Namespace, title: str) -> Report:
     return answers_report(run, title, files)
 
 
-def _device_options(options: dict[str, Any]) -> dict[str, Any]:
-    if "rram" not in options:
-        return {}
-    try:
-        from spikemem.hardware.rram import parse_device  # type: ignore[attr-defined]
-    except ImportError:
-        raise ValidationError("--rram", options["rram"], "a device model (spikemem.hardware.rram is missing)") from None
-    return {"rram": parse_device(options["rram"])}
+def _device(spec: str | None) -> Any:
+    """The RRAM device model named by ``--rram PRESET[:key=value,...]`` (None without it)."""
+    if not spec:
+        return None
+    from spikemem.hardware.rram import parse_device
+
+    return parse_device(spec)
 
 
 def answers_report(run: CA3Run, title: str, files: list[str]) -> Report:

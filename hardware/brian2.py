@@ -217,4 +217,4 @@ def _progress_bar(enabled: bool, duration_ms: float) -> Iterator[Any]:
 def _quiet(b2: Any) -> None:
     b2.BrianLogger.log_level_warn()
     b2.BrianLogger.suppress_name("base.method_choice")
-    b2.BrianLogger.suppress_name("codegen.generators")
+    b2.BrianLogger.suppress_hierarchy("brian2.codegen.generators")

@@ -246,12 +246,23 @@ def run_ca3(
     progress: bool = False,
     record: str = "outputs",
     record_weights: bool = False,
+    device: Any = None,
     **options: Any,
 ) -> CA3Run:
-    """Run ``schedule`` on ``target`` and decode the answers."""
+    """Run ``schedule`` on ``target`` and decode the answers.
+
+    ``device`` (e.g. a ``spikemem.hardware.rram.RRAM``) is put under both memory
+    projections, so the learned weights live on the device.
+    """
     network = ca3_network(schedule, mode, record=record, record_weights=record_weights)
+    if device is not None:
+        network = network.replace(
+            projections=tuple(p.replace(device=device) if p.synapse.plastic else p for p in network.projections)
+        )
     results = simulate(network, duration_ms(schedule, mode), target=target, seed=seed, progress=progress, **options)
     results.provenance["ca3_mode"] = mode
+    if device is not None:
+        results.provenance["device"] = json.dumps(device.to_dict())
     results.provenance["ca3_schedule"] = json.dumps(schedule.to_dict())
     return CA3Run(schedule, mode, decode(results, schedule, mode), results)
 

@@ -62,3 +62,11 @@ def test_export_hdf5_round_trips(tmp_path):
     assert main(["export", "ca3", "--n-cues", "3", "--n-bits", "4", "--target", "hdf5", "--out", str(out)]) == 0
     net = load_network(out)
     assert net.population("CueIn").size == 3 and net.population("ContOut").size == 4
+
+
+def test_rram_option_degrades_and_is_validated(capsys):
+    """All devices stuck OFF: nothing can be recalled; a bad device is refused before running."""
+    assert main(["run", "ca3-functional", "--rram", "ideal:stuck_off=1", "--no-progress"]) == 1
+    assert "0/5 recalls" in capsys.readouterr().out
+    assert main(["run", "ca3-functional", "--rram", "ideal:g_min=5,g_max=1"]) == 2
+    assert "RRAM.g_max" in capsys.readouterr().err
