@@ -74,6 +74,7 @@ import importlib.util
 import logging
 import math
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -608,7 +609,9 @@ def run(
     backend = backend_for(variant)
     check_semantics(network, backend, dendritic_stdp=dendritic_stdp)
     logging.getLogger("PyNN").setLevel(logging.ERROR)
-    sim = importlib.import_module(backend.module)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyNN.nest tries to build optional extensions (stack.md P13)
+        sim = importlib.import_module(backend.module)
     dt = network.dt
     setup: dict[str, Any] = dict(backend.setup)
     max_delay = max(
@@ -618,16 +621,18 @@ def run(
         setup.update(threads=int(threads or 1), rng_seed=int(seed) + 1, max_delay=max_delay + dt)
     clock = clock_for(network, duration_ms, seed, backend)
     t0 = time.perf_counter()
-    sim.setup(timestep=dt, min_delay=dt, **setup)
-    if backend.name == "brian2":
-        _brian2_prefs(dt, codegen or "numpy")
-    try:
-        lowered = lower(sim, network, duration_ms, seed, backend, clock)
-        t1 = time.perf_counter()
-        results = run_and_collect(sim, network, lowered, duration_ms, clock, progress)
-        t2 = time.perf_counter()
-    finally:
-        sim.end()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*(deprecated|backward compatibility).*", category=UserWarning)
+        sim.setup(timestep=dt, min_delay=dt, **setup)
+        if backend.name == "brian2":
+            _brian2_prefs(dt, codegen or "numpy")
+        try:
+            lowered = lower(sim, network, duration_ms, seed, backend, clock)
+            t1 = time.perf_counter()
+            results = run_and_collect(sim, network, lowered, duration_ms, clock, progress)
+            t2 = time.perf_counter()
+        finally:
+            sim.end()
     results.provenance = provenance(
         network,
         f"pynn:{backend.name}",

@@ -4,6 +4,8 @@ The description language (cells, sources, connectors, synapses, ``Network``) is 
 data; ``simulate`` lowers it to a target (Brian2 by default) and returns ``Results``.
 """
 
+import os as _os
+
 from .cells import IF_cond_exp, IF_curr_exp
 from .connectors import AllToAll, Blocks, FixedProbability, FromList, OneToOne
 from .errors import SpikememError, TargetNotInstalled, UnsupportedFeature, ValidationError
@@ -45,3 +47,12 @@ __all__ = [
     "save_network",
     "simulate",
 ]
+
+# Installed, `spikemem.models`, `.hardware` and `.experiments` come from the folders that
+# pyproject.toml maps into the package. Imported straight from a source checkout (e.g.
+# `python -m pytest` in the repository root), find those folders beside this one.
+_checkout = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+if _os.path.isfile(_os.path.join(_checkout, "pyproject.toml")) and all(
+    _os.path.isfile(_os.path.join(_checkout, sub, "__init__.py")) for sub in ("models", "hardware", "experiments")
+):
+    __path__.append(_checkout)  # noqa: F821 - the package's own search path
