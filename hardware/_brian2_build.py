@@ -176,8 +176,11 @@ def _propagator(b2: Any, cell: IF_curr_exp, dt: float) -> dict[str, Any]:
     with ``u = v - v_rest``; the limit ``h e^{-h/\tau}/c_m`` where ``tau_s == tau_m``.
     """
     p22 = math.exp(-dt / cell.tau_m)
-    out = {"p22": p22, "n_refrac": float(round(cell.tau_refrac / dt)),
-           "r_offset": cell.tau_m / cell.cm * (1.0 - p22) * b2.mV / b2.nA}
+    out = {
+        "p22": p22,
+        "n_refrac": float(round(cell.tau_refrac / dt)),
+        "r_offset": cell.tau_m / cell.cm * (1.0 - p22) * b2.mV / b2.nA,
+    }
     for name, tau in (("e", cell.tau_syn_E), ("i", cell.tau_syn_I)):
         p11 = math.exp(-dt / tau)
         if math.isclose(tau, cell.tau_m, rel_tol=1e-9):

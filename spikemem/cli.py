@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write a model for another simulator or chip")
     p.add_argument("model", help="a registered model (ca3, cuba) or an HDF5 network file")
-    p.add_argument("--target", required=True, help="hdf5, or a target that exports (see `spikemem targets`)")
+    p.add_argument("--target", required=True, help="hdf5, pynn-script, or a target that exports (nir, spinnaker, cuda)")
     p.add_argument("--out", required=True, help="output file or folder")
     _model_arguments(p)
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="target-specific export option")
@@ -187,10 +187,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     options = dict(_key_value(o) for o in args.option)
     if args.target == "hdf5":
         save_network(network, args.out)
+    elif args.target == "pynn-script":
+        from spikemem.hardware.pynn_script import write_script
+
+        options.setdefault("duration_ms", _model_duration(args))
+        write_script(network, args.out, **options)
     else:
         targets = all_targets()
         if args.target not in targets or not targets[args.target][0].supports("export"):
-            exporting = ["hdf5"] + [n for n, (i, _) in targets.items() if i.supports("export")]
+            exporting = ["hdf5", "pynn-script"] + [n for n, (i, _) in targets.items() if i.supports("export")]
             raise ValidationError("--target", args.target, "one of " + ", ".join(exporting))
         from .targets import resolve
 
@@ -198,6 +203,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         module.export(network, args.out, **options)
     print(f"wrote {args.out}")
     return 0
+
+
+def _model_duration(args: argparse.Namespace) -> float:
+    """How long an exported script should run: the schedule's length for ca3, else 1 s."""
+    if args.model == "ca3" and args.schedule:
+        from spikemem.models.ca3 import duration_ms
+        from spikemem.models.ca3_schedule import load_schedule
+
+        return duration_ms(load_schedule(args.schedule), args.mode)
+    return 1000.0
 
 
 def _key_value(text: str) -> tuple[str, Any]:

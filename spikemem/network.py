@@ -173,7 +173,8 @@ class Network(Node):
                 for end in (proj.pre, proj.post):
                     if end not in gated:
                         raise ValidationError(
-                            f"Projection {proj.name!r}.synapse.gated", True,
+                            f"Projection {proj.name!r}.synapse.gated",
+                            True,
                             f"a Gate projection onto {end!r} (gated STDP needs gates on its pre and post populations)",
                         )
         projs = {p.name: p for p in self.projections}

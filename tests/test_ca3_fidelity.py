@@ -11,8 +11,18 @@ import pytest
 from spikemem.models.ca3 import EXP1_DURATION_MS, EXP2_DURATION_MS, encode, paper_schedule, run_ca3
 
 RECORDED = [
-    "INcue", "INcont", "CA3cueCueRecall", "CA3contCueRecall", "CA3contCond", "CA3contCondInt", "CA3cueContRecall",
-    "CA3contContRecall", "CA3MergeCue", "CA3MergeCont", "OUTcue", "OUTcont",
+    "INcue",
+    "INcont",
+    "CA3cueCueRecall",
+    "CA3contCueRecall",
+    "CA3contCond",
+    "CA3contCondInt",
+    "CA3cueContRecall",
+    "CA3contContRecall",
+    "CA3MergeCue",
+    "CA3MergeCont",
+    "OUTcue",
+    "OUTcont",
 ]
 
 
@@ -31,8 +41,10 @@ def simulated(results, pop: str) -> set[tuple[int, int]]:
 
 @pytest.mark.parametrize(
     ("name", "csv_name", "duration", "n_spikes"),
-    [("exp1", "exp1_functional_spikes.csv", EXP1_DURATION_MS, 322), ("exp2", "exp2_pyramidal_spikes.csv",
-                                                                      EXP2_DURATION_MS, 1828)],
+    [
+        ("exp1", "exp1_functional_spikes.csv", EXP1_DURATION_MS, 322),
+        ("exp2", "exp2_pyramidal_spikes.csv", EXP2_DURATION_MS, 1828),
+    ],
 )
 def test_every_recorded_spike_reproduced(reference_dir, name, csv_name, duration, n_spikes):
     table = read_table(reference_dir / csv_name)

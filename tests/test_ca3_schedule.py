@@ -87,15 +87,17 @@ def test_schedule_file_round_trip_and_bad_json(tmp_path):
 
 def test_ideal_memory_semantics():
     """Spec §3.8 (OR), extended with AND and best match."""
-    s = parse_schedule(sched(
-        {"t": 0, "op": "learn", "cue": 0, "content": [0, 1, 8, 9]},
-        {"t": 10, "op": "learn", "cue": 3, "content": [4, 5, 6]},
-        {"t": 20, "op": "recall_content", "content": [0, 4]},
-        {"t": 30, "op": "recall_content", "content": [0, 1], "match": "and"},
-        {"t": 40, "op": "recall_content", "content": [4, 5, 0], "match": "best"},
-        {"t": 50, "op": "learn", "cue": 3, "content": [1]},
-        {"t": 60, "op": "recall_cue", "cue": 3},
-    ))
+    s = parse_schedule(
+        sched(
+            {"t": 0, "op": "learn", "cue": 0, "content": [0, 1, 8, 9]},
+            {"t": 10, "op": "learn", "cue": 3, "content": [4, 5, 6]},
+            {"t": 20, "op": "recall_content", "content": [0, 4]},
+            {"t": 30, "op": "recall_content", "content": [0, 1], "match": "and"},
+            {"t": 40, "op": "recall_content", "content": [4, 5, 0], "match": "best"},
+            {"t": 50, "op": "learn", "cue": 3, "content": [1]},
+            {"t": 60, "op": "recall_cue", "cue": 3},
+        )
+    )
     exp = expected_answers(s)
     assert exp[2]["cues"] == [0, 3]
     assert exp[3]["cues"] == [0]

@@ -29,8 +29,23 @@ def test_run_ca3_schedule_writes_answers_results_and_plot(tmp_path, capsys):
     path = tmp_path / "s.json"
     path.write_text(json.dumps(schedule))
     answers, out, plot = tmp_path / "a.json", tmp_path / "r.h5", tmp_path / "r.png"
-    code = main(["run", "ca3", "--schedule", str(path), "--target", "brian2:numpy", "--answers", str(answers),
-                 "--out", str(out), "--plot", str(plot), "--no-progress"])
+    code = main(
+        [
+            "run",
+            "ca3",
+            "--schedule",
+            str(path),
+            "--target",
+            "brian2:numpy",
+            "--answers",
+            str(answers),
+            "--out",
+            str(out),
+            "--plot",
+            str(plot),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     got = json.loads(answers.read_text())
     assert [a["op"] for a in got] == ["learn", "recall_cue", "recall_content"]
