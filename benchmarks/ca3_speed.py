@@ -55,7 +55,7 @@ def measure(label: str, schedule, mode: str) -> list:
         mode,
         len(schedule.ops),
         f"{prov['duration_ms']:.0f}",
-        f"{prov['build_s']:.1f}" + (" (warm)" if warm else " (cold)"),
+        f"{prov['build_s']:.1f}" + (" (cached dir)" if warm else " (new dir)"),
         f"{prov['run_s']:.4f}",
         f"{prov['duration_ms'] / prov['run_s']:.4g}",
         f"{sim_s / prov['run_s']:.4g}",

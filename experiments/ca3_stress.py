@@ -19,13 +19,14 @@ the ideal memory (spec/ca3.md §3.8), forgetting (a recall probing a cue whose o
 bits were overwritten returns none of the old-only bits, nor that cue for a query of
 them), and throughput in ops per simulated second and per wall-clock second.
 
-Costs on 2 loaded cores, ``brian2`` target (numpy for these runs): about 6-10 s per
-point of up to a few hundred simulated ms, mostly Brian2's per-run code generation, so
-the default sweep (2 modes x 2 sizes x 4 spacings, 60 ops) takes 2-3 minutes. Large
-sizes switch ``brian2`` to C++ standalone (one compile per network structure and
-duration, about a minute cold, then seconds); (1000, 1000) has 2·10⁶ plastic synapses
-and about 50 MB per network. Use ``--workers`` on bigger machines, or ``--scheduler``
-with a Dask cluster where spikemem is installed.
+Costs on 2 cores (``brian2`` picks numpy for these runs): about 3 s per point of 60 ops,
+mostly Brian2's per-run code generation, so the default sweep (2 modes x 2 sizes x
+4 spacings) takes about a minute on an idle machine and 2-3 minutes under load; 120 ops
+at (1000, 1000) take about 20 s per point on numpy. Long runs make ``brian2`` compile
+C++ standalone instead: 2-9 minutes cold per network structure and duration on 2 cores,
+then 1000 ops run in 0.02 s at (5, 10), 0.3 s at (100, 100) and 35-80 s at (1000, 1000)
+(2·10⁶ plastic synapses; see benchmarks/ca3_speed.py). Use ``--workers`` on bigger
+machines, or ``--scheduler`` with a Dask cluster where spikemem is installed.
 """
 
 from __future__ import annotations
@@ -426,6 +427,7 @@ def _execute(todo: list[Point], config: StressConfig, workers: int, scheduler: s
         from dask.distributed import Client, as_completed
 
         with Client(scheduler) as client:
+            client.run(_import_brian2)  # Brian2 must first be imported in a worker's main thread
             futures = client.map(run_point, todo, config=config, pure=False)
             for future in as_completed(futures):
                 yield future.result()
@@ -441,6 +443,11 @@ def _execute(todo: list[Point], config: StressConfig, workers: int, scheduler: s
         futures = [pool.submit(run_point, point, config) for point in todo]
         for future in as_completed(futures):
             yield future.result()
+
+
+def _import_brian2() -> None:
+    """Brian2 installs a SIGINT handler on import, which only the main thread may do."""
+    import brian2  # noqa: F401
 
 
 # --- summary, HDF5, plot -----------------------------------------------------------------
@@ -659,7 +666,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plot", help="draw accuracy vs spacing and vs size to this image file")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
     p.add_argument("--resume", action="store_true", help="skip points a killed run already finished")
-    p.add_argument("--scheduler", help="run points on a Dask cluster (scheduler address; needs dask.distributed)")
+    p.add_argument(
+        "--scheduler",
+        help="run points on a Dask cluster: scheduler address; needs dask.distributed, and workers started with "
+        "--nthreads 1 (Brian2 keeps global state)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

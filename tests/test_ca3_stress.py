@@ -85,7 +85,9 @@ def replay(schedule: Schedule, answers: list[dict], mode: str) -> dict[str, int]
     ("mode", "spacing"), [("fidelity", "10"), ("functional", "min")], ids=["fidelity-10ms", "functional-min"]
 )
 def test_point_metrics_match_an_independent_replay(mode, spacing):
-    config = stress.StressConfig(sizes=((5, 10),), spacings=(spacing,), modes=(mode,), ops=30, overlap=0.5)
+    config = stress.StressConfig(
+        sizes=((5, 10),), spacings=(spacing,), modes=(mode,), ops=30, overlap=0.5, target="brian2:numpy"
+    )
     point = config.points()[0]
     res = stress.run_point(point, config, keep_answers=True)
     schedule = res["schedule"]
@@ -109,7 +111,7 @@ def resumed_sweep(tmp_path_factory):
     """A two-point sweep killed after its first point: the first is pre-written to the resume file."""
     folder = tmp_path_factory.mktemp("stress")
     out, png = folder / "stress.h5", folder / "stress.png"
-    argv = ("--sizes", "4x6", "--modes", "fidelity", "--spacings", "min,14", "--ops", "16", "--seeds", "1")
+    argv = ("--sizes", "4x6", "--modes", "fidelity", "--spacings", "min,14", "--ops", "16", "--target", "brian2:numpy")
     args = parse(*argv, "--out", str(out), "--plot", str(png), "--resume")
     config = stress.config_from_args(args)
     first, second = config.points()
