@@ -36,10 +36,17 @@ class Connector(Node):
     def connect(self, n_pre: int, n_post: int, seed: int) -> Connections:
         raise NotImplementedError
 
+    def count(self, n_pre: int, n_post: int, seed: int) -> int:
+        """Number of synapses, without building index arrays where a closed form exists."""
+        return len(self.connect(n_pre, n_post, seed))
+
 
 @dataclass(frozen=True, init=False, eq=False)
 class OneToOne(Connector):
     """Neuron ``k`` of the pre population to neuron ``k`` of the post population (same sizes)."""
+
+    def count(self, n_pre: int, n_post: int, seed: int) -> int:
+        return n_pre
 
     def connect(self, n_pre: int, n_post: int, seed: int) -> Connections:
         k = np.arange(n_pre, dtype=np.int64)
@@ -56,6 +63,9 @@ class AllToAll(Connector):
         if not isinstance(self.allow_self_connections, (bool, np.bool_)):
             raise ValidationError("AllToAll.allow_self_connections", self.allow_self_connections, "True or False")
         self._set("allow_self_connections", bool(self.allow_self_connections))
+
+    def count(self, n_pre: int, n_post: int, seed: int) -> int:
+        return n_pre * n_post - (0 if self.allow_self_connections else min(n_pre, n_post))
 
     def connect(self, n_pre: int, n_post: int, seed: int) -> Connections:
         i, j = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
@@ -178,6 +188,10 @@ class Blocks(Connector):
                     f"{field}.inner.conn_list", tuple(top), f"indices below the block sizes ({a}, {b})"
                 )
         return a, b
+
+    def count(self, n_pre: int, n_post: int, seed: int) -> int:
+        a, b = self.block_sizes(n_pre, n_post)
+        return self.copies * self.inner.count(a, b, seed)
 
     def connect(self, n_pre: int, n_post: int, seed: int) -> Connections:
         a, b = self.block_sizes(n_pre, n_post)

@@ -294,7 +294,12 @@ class Network(Node):
         return h.hexdigest()
 
     def summary(self) -> dict[str, int]:
-        n_syn = sum(len(self.connections(p)) for p in self.projections)
+        """Counts of populations, neurons, projections and synapses (no synapse arrays built
+        for rule-based connectors, so it stays cheap for large all-to-all projections)."""
+        sizes = {p.name: p.size for p in self.populations}
+        n_syn = sum(
+            p.connector.count(sizes[p.pre], sizes[p.post], projection_seed(0, p.name)) for p in self.projections
+        )
         return {
             "populations": len(self.populations),
             "neurons": sum(p.size for p in self.populations),
