@@ -14,7 +14,7 @@ from typing import Any
 
 from spikemem.errors import ValidationError
 from spikemem.experiment import Experiment, Report
-from spikemem.models.ca3 import CA3Run, paper_schedule, run_ca3
+from spikemem.models.ca3 import CA3Run, expected_content, paper_schedule, run_ca3
 from spikemem.models.ca3_schedule import Op, Schedule, load_schedule
 
 
@@ -92,8 +92,7 @@ def answers_report(run: CA3Run, title: str, files: list[str]) -> Report:
     expected = run.expected()
     rows = []
     for op, ans, want in zip(run.schedule.ops, run.answers, expected, strict=True):
-        echo = run.mode == "fidelity" and ans["op"] == "recall_content"
-        want_content = ans["query"] if echo else want["content"]
+        want_content = expected_content(op, want, run.mode)
         ok = set(ans["cues"]) == set(want["cues"]) and set(ans["content"]) == set(want_content)
         rows.append(
             [

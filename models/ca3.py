@@ -203,6 +203,14 @@ class CA3Run:
         return score_answers(self.answers, self.expected(), self.schedule, self.mode)
 
 
+def expected_content(op: Op, want: dict[str, list[int]], mode: str) -> list[int]:
+    """The ``content`` an op should answer: the ideal memory's, except that the published
+    circuit (fidelity mode) answers a content recall with the echo of its query."""
+    if mode == "fidelity" and op.op == "recall_content":
+        return list(op.content)
+    return want["content"]
+
+
 def score_answers(
     answers: list[dict[str, Any]], expected: list[dict[str, list[int]]], schedule: Schedule, mode: str
 ) -> dict[str, int]:
@@ -222,8 +230,7 @@ def score_answers(
         "false_bits": 0,
     }
     for got, want, op in zip(answers, expected, schedule.ops, strict=True):
-        echo = mode == "fidelity" and op.op == "recall_content"
-        want_content = list(op.content) if echo else want["content"]
+        want_content = expected_content(op, want, mode)
         ok_cues = set(got["cues"]) == set(want["cues"])
         ok_bits = set(got["content"]) == set(want_content)
         counts["ops"] += 1
