@@ -31,7 +31,7 @@ from spikemem.cells import IF_cond_exp, IF_curr_exp
 from spikemem.connectors import AllToAll, Blocks, Connections, Connector, OneToOne
 from spikemem.network import Network, Population, Projection
 from spikemem.results import Results, SpikeTrains, Trace
-from spikemem.synapses import STDP, Gate
+from spikemem.synapses import STDP, Gate, GatedWrite
 
 from . import _rram_brian2 as rram_b2
 
@@ -298,6 +298,8 @@ def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: 
     src, tgt = groups[proj.pre], groups[proj.post]
     if isinstance(syn_type, Gate):
         deliver = f"gate_until_post = t + {syn_type.window_ms!r}*ms"
+    if isinstance(syn_type, GatedWrite):
+        return _gated_write(b2, proj, conns, dev, deliver, d0 if uniform else b2_delay, src, tgt), (conns.i, conns.j)
     if not isinstance(syn_type, STDP):
         syn = b2.Synapses(
             src, tgt, "w : 1" + rram_b2.model(dev), on_pre=deliver, delay=d0 * b2.ms if uniform else None, name=name
@@ -388,6 +390,38 @@ def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: 
     rram_b2.initialise(syn, dev)
     syn.raw_factor = _values(np.exp(-conns.delay / syn_type.tau_minus))
     return syn, (conns.i, conns.j)
+
+
+def _gated_write(
+    b2: Any, proj: Projection, conns: Connections, dev: Any, deliver: str, delay: Any, src: Any, tgt: Any
+) -> Any:
+    """A :class:`~spikemem.synapses.GatedWrite` projection: the write runs in the
+    trigger's pathway only, so reads cost one delivery per synapse and nothing else."""
+    syn_type = proj.synapse
+    assert isinstance(syn_type, GatedWrite)
+    me, other = ("pre", "post") if syn_type.trigger == "pre" else ("post", "pre")
+    tag = f"int(t < gate_until_{other})"
+    target = f"(w_min + (w_max - w_min)*{tag})"
+    write = rram_b2.write(dev, f"w = w + int(t < gate_until_{me})*({target} - w)")
+    on_pre = "\n".join([write, deliver]) if me == "pre" else deliver
+    on_post = write if me == "post" else None
+    uniform = np.isscalar(delay)
+    syn = b2.Synapses(
+        src,
+        tgt,
+        "w : 1" + rram_b2.model(dev),
+        on_pre=on_pre,
+        on_post=on_post,
+        namespace={"w_min": syn_type.w_min, "w_max": syn_type.w_max},
+        delay={"pre": delay * b2.ms} if uniform else {},
+        name=proj.name,
+    )
+    _connect(syn, proj, conns)
+    if not uniform:
+        syn.pre.delay = delay * b2.ms
+    syn.w = _values(rram_b2.weights(dev, conns.weight))
+    rram_b2.initialise(syn, dev)
+    return syn
 
 
 def by_rule(conn: Connector) -> bool:

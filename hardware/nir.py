@@ -56,7 +56,7 @@ from spikemem.connectors import FromList
 from spikemem.errors import UnsupportedFeature, ValidationError
 from spikemem.network import Network, Population, Probe, Projection
 from spikemem.sources import Poisson, SpikeTimes
-from spikemem.synapses import STDP, Static
+from spikemem.synapses import Static
 from spikemem.targets import TargetInfo
 
 TARGET = TargetInfo(
@@ -86,9 +86,9 @@ def inexpressible(network: Network, freeze_plasticity: bool = False, strict: boo
     receptors: dict[str, set[str]] = defaultdict(set)
     for proj in network.projections:
         receptors[proj.post].add(proj.receptor)
-        if isinstance(proj.synapse, STDP) and not freeze_plasticity:
+        if proj.synapse.plastic and not freeze_plasticity:
             problems.append(
-                f"projection {proj.name!r} is plastic (STDP) and NIR has no plasticity; "
+                f"projection {proj.name!r} is plastic ({type(proj.synapse).__name__}) and NIR has no plasticity; "
                 "pass freeze_plasticity=True to export its current weights as static synapses"
             )
     for pop in network.populations:

@@ -89,7 +89,7 @@ from spikemem.errors import TargetNotInstalled, UnsupportedFeature, ValidationEr
 from spikemem.network import Network, Population, Projection
 from spikemem.provenance import provenance
 from spikemem.results import Results, SpikeTrains, Trace
-from spikemem.synapses import STDP, Gate
+from spikemem.synapses import STDP, Gate, GatedWrite
 from spikemem.targets import TargetInfo
 
 TARGET = TargetInfo(
@@ -201,8 +201,8 @@ def check(network: Network, variant: str | None = None, **options: Any) -> None:
 
 
 def brian2_only_features(network: Network) -> list[tuple[str, str]]:
-    """spikemem features with no PyNN standard model (plasticity gates, gated STDP, device
-    models under synapses), as (feature, reason) pairs."""
+    """spikemem features with no PyNN standard model (plasticity gates, gated STDP, gated
+    writes, device models under synapses), as (feature, reason) pairs."""
     found = []
     for proj in network.projections:
         syn = proj.synapse
@@ -210,6 +210,8 @@ def brian2_only_features(network: Network) -> list[tuple[str, str]]:
             found.append((f"the plasticity gate {proj.name!r}", "PyNN has no modulatory gate synapse"))
         elif isinstance(syn, STDP) and syn.gated:
             found.append((f"gated STDP on {proj.name!r}", "PyNN's STDP rules have no third factor"))
+        elif isinstance(syn, GatedWrite):
+            found.append((f"the gated write on {proj.name!r}", "PyNN's plasticity rules have no third factor"))
         if getattr(proj, "device", None) is not None:
             found.append(
                 (f"the device model under {proj.name!r}", "device physics under synapses runs on Brian2 targets")

@@ -96,18 +96,14 @@ def encode(schedule: Schedule, mode: str) -> dict[str, list[list[float]]]:
             ("content_in", m),
             ("learn_cue", n),
             ("learn_content", m),
-            ("learn_erase", m),
-            ("gate_in", 1),
             ("level_in", lines),
         )
     }
     for op in schedule.ops:
         if op.op == "learn":
             src["learn_cue"][op.cue].append(op.t)  # type: ignore[index]
-            src["gate_in"][0].append(op.t)
-            content = set(op.content)
-            for bit in range(m):
-                src["learn_content" if bit in content else "learn_erase"][bit].append(op.t)
+            for bit in op.content:
+                src["learn_content"][bit].append(op.t)
         elif op.op == "recall_cue":
             src["cue_in"][op.cue].append(op.t)  # type: ignore[index]
         else:
@@ -151,7 +147,8 @@ def decode(results: Results, schedule: Schedule, mode: str) -> list[dict[str, An
 
     fidelity (spec §5): learn → OUT at +5; recall_cue → cue at +5, content at +6;
     recall_content → query echo at +5 (``content``), matching cues at +6.
-    functional: learn → the written cue (CueIn, +1.5) and content (ContOut, +2);
+    functional: learn → the written cue (CueIn, +2) and the content read back from the
+    row just written (ContOut, +3);
     recall_cue → CueIn at +1, its content (ContOut) at +2; recall_content → matching
     cues (CueOut, +2 after the answering pulse) and the full content of the matches
     (ContOut, +4 after it). For ``best`` the first pulse that answers is the answer.
@@ -168,7 +165,7 @@ def decode(results: Results, schedule: Schedule, mode: str) -> list[dict[str, An
                 cues, content = _at(results, "OUTcue", t + 6, t + 7), _at(results, "OUTcont", t + 5, t + 6)
         else:
             if op.op == "learn":
-                cues, content = _at(results, "CueIn", t + 1.5, t + 2.0), _at(results, "ContOut", t + 2.0, t + 2.5)
+                cues, content = _at(results, "CueIn", t + 2.0, t + 2.5), _at(results, "ContOut", t + 3.0, t + 3.5)
             elif op.op == "recall_cue":
                 cues, content = _at(results, "CueIn", t + 1.0, t + 1.5), _at(results, "ContOut", t + 2.0, t + 2.5)
             else:

@@ -14,7 +14,7 @@ from .network import Network, Population, Probe, Projection, SpikeSource
 from .results import Results, SpikeTrains, Trace, load_results
 from .simulate import simulate
 from .sources import Poisson, SpikeTimes
-from .synapses import STDP, Static
+from .synapses import STDP, Gate, GatedWrite, Static
 
 __version__ = "0.1.0"
 
@@ -33,6 +33,8 @@ __all__ = [
     "Projection",
     "Results",
     "STDP",
+    "Gate",
+    "GatedWrite",
     "SpikeSource",
     "SpikeTimes",
     "SpikeTrains",

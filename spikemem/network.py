@@ -20,7 +20,7 @@ from .cells import IF_cond_exp, IF_curr_exp
 from .connectors import Blocks, Connections, Connector, FromList, OneToOne, projection_seed
 from .errors import ValidationError
 from .sources import Poisson, SpikeTimes
-from .synapses import STDP, Gate, Synapse
+from .synapses import STDP, Gate, GatedWrite, Synapse
 
 RECEPTORS = ("excitatory", "inhibitory", "modulatory")
 CELL_CLASSES = (IF_curr_exp, IF_cond_exp, SpikeTimes, Poisson)
@@ -99,7 +99,7 @@ class Projection(Node):
                 f"{field}.connector", self.connector, "a connector (OneToOne, AllToAll, FixedProbability, FromList)"
             )
         if not isinstance(self.synapse, Synapse):
-            raise ValidationError(f"{field}.synapse", self.synapse, "a synapse type (Static, STDP)")
+            raise ValidationError(f"{field}.synapse", self.synapse, "a synapse type (Static, STDP, GatedWrite, Gate)")
         chk.one_of(f"{field}.receptor", self.receptor, RECEPTORS)
         if self.device is not None and getattr(self.device, "kind", None) != "device":
             raise ValidationError(
@@ -169,13 +169,15 @@ class Network(Node):
             self._check_projection(proj, pops)
         gated = {p.post for p in self.projections if isinstance(p.synapse, Gate)}
         for proj in self.projections:
-            if isinstance(proj.synapse, STDP) and proj.synapse.gated:
+            syn = proj.synapse
+            if isinstance(syn, GatedWrite) or (isinstance(syn, STDP) and syn.gated):
+                rule = "GatedWrite" if isinstance(syn, GatedWrite) else "gated STDP"
                 for end in (proj.pre, proj.post):
                     if end not in gated:
                         raise ValidationError(
-                            f"Projection {proj.name!r}.synapse.gated",
-                            True,
-                            f"a Gate projection onto {end!r} (gated STDP needs gates on its pre and post populations)",
+                            f"Projection {proj.name!r}.synapse" + ("" if isinstance(syn, GatedWrite) else ".gated"),
+                            type(syn).__name__ if isinstance(syn, GatedWrite) else True,
+                            f"a Gate projection onto {end!r} ({rule} needs gates on its pre and post populations)",
                         )
         projs = {p.name: p for p in self.projections}
         probed: set[tuple[str, str]] = set()
@@ -226,7 +228,7 @@ class Network(Node):
                 raise ValidationError(
                     f"{field}.connector.conn_list[{k}].weight", w[k], "a weight >= 0 (the receptor gives the sign)"
                 )
-            if isinstance(syn, STDP) and np.any((w < syn.w_min) | (w > syn.w_max)):
+            if isinstance(syn, (STDP, GatedWrite)) and np.any((w < syn.w_min) | (w > syn.w_max)):
                 k = int(np.nonzero((w < syn.w_min) | (w > syn.w_max))[0][0])
                 raise ValidationError(
                     f"{field}.connector.conn_list[{k}].weight",

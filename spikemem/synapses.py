@@ -16,6 +16,7 @@ from .errors import ValidationError
 
 WEIGHT_DEPENDENCES = ("additive", "multiplicative")
 TIMINGS = ("online", "deferred")
+TRIGGERS = ("pre", "post")
 
 
 class Synapse(Node):
@@ -115,7 +116,8 @@ class Gate(Synapse):
     """A plasticity gate: a spike opens the post neuron's gate for ``window_ms``.
 
     Used on a projection with ``receptor="modulatory"``; it does not change the
-    membrane. While a neuron's gate is open, gated STDP synapses touching it may learn.
+    membrane. While a neuron's gate is open, gated STDP synapses touching it may learn,
+    and :class:`GatedWrite` synapses read it as the neuron's write enable or tag.
     """
 
     delay: float = 1.0
@@ -126,3 +128,46 @@ class Gate(Synapse):
         self._set("delay", chk.positive("Gate.delay", self.delay))
         self._set("window_ms", chk.positive("Gate.window_ms", self.window_ms))
         self._set("weight", chk.non_negative("Gate.weight", self.weight))
+
+
+@dataclass(frozen=True, init=False, eq=False)
+class GatedWrite(Synapse):
+    r"""A three-factor set/reset write (spec/ca3.md §8.3: "set/reset writes W[i, :] ← content").
+
+    When the neuron on the ``trigger`` side spikes while its plasticity gate is open
+    (see :class:`Gate`), every synapse of that neuron in the projection is written
+
+    .. math:: w_{ij} \leftarrow w_{min} + (w_{max} - w_{min})\,[g_k(t)],
+
+    where :math:`[g_k(t)]` is 1 while the gate of the neuron at the synapse's other end
+    is open (its *tag*) and 0 otherwise. With the trigger's gate closed nothing changes:
+    spikes pass with the stored weight, so reads never alter memory. A ``"pre"`` trigger
+    counts when the spike reaches the synapse (after the delay), and that spike delivers
+    the weight just written; a ``"post"`` trigger counts at the post spike.
+
+    No PyNN standard model has a third factor, so only the Brian2-based targets run it.
+    """
+
+    weight: float = 0.0
+    delay: float = 1.0
+    w_min: float = 0.0
+    w_max: float = 1.0
+    trigger: str = "pre"
+
+    def _validate(self) -> None:
+        self._set("delay", chk.positive("GatedWrite.delay", self.delay))
+        for key in ("w_min", "w_max"):
+            self._set(key, chk.non_negative(f"GatedWrite.{key}", getattr(self, key)))
+        if self.w_max < self.w_min:
+            raise ValidationError("GatedWrite.w_max", self.w_max, f"a value >= w_min ({self.w_min})")
+        w = chk.non_negative("GatedWrite.weight", self.weight)
+        if not self.w_min <= w <= self.w_max:
+            raise ValidationError(
+                "GatedWrite.weight", w, f"a weight within [w_min, w_max] = [{self.w_min}, {self.w_max}]"
+            )
+        self._set("weight", w)
+        chk.one_of("GatedWrite.trigger", self.trigger, TRIGGERS)
+
+    @property
+    def plastic(self) -> bool:
+        return True

@@ -23,6 +23,7 @@ FEATURES = (
     "integration=spinnaker",
     "STDP online",
     "STDP deferred",
+    "gated learning",
     "Poisson",
     "FromList",
     "record v",

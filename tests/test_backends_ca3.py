@@ -60,13 +60,13 @@ def functional_schedule(name: str):
     ],
 )
 def test_functional_answers_per_target(target, schedule_name):
-    """Functional mode learns through gated (three-factor) STDP and plasticity gates, which
-    no PyNN standard model has: the PyNN backends refuse it before running, naming the
-    feature; Brian2 answers like the ideal memory."""
+    """Functional mode learns through gated (three-factor) set/reset writes and plasticity
+    gates, which no PyNN standard model has: the PyNN backends refuse it before running,
+    naming the feature; Brian2 answers like the ideal memory."""
     schedule = functional_schedule(schedule_name)
     if target.startswith("pynn"):
         pytest.importorskip("pyNN")
-        with pytest.raises(UnsupportedFeature, match="plasticity gate|gated STDP") as err:
+        with pytest.raises(UnsupportedFeature, match="plasticity gate|gated write") as err:
             ca3.run_ca3(schedule, mode="functional", target=target)
         assert err.value.target == target and "run it on 'brian2' or 'cuda'" in err.value.reason
         return

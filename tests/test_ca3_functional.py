@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from spikemem.models.ca3 import paper_schedule, run_ca3
+from spikemem.models.ca3_functional import UNIT
 from spikemem.models.ca3_schedule import parse_schedule
 
 
@@ -69,6 +70,19 @@ def test_reads_never_change_memory(query_run):
         after_learns = trace.values[trace.times >= 14.0]
         assert np.all(after_learns == after_learns[0])
         assert set(np.unique(after_learns)) <= {0.0, float(after_learns.max())}
+
+
+def test_learns_store_exactly_the_written_memories(query_run):
+    """W_fwd[i, :] is cue i's content in units, W_bwd its transpose (spec §8.3 set/reset writes)."""
+    memories = {0: [0, 1, 2], 1: [0, 1], 2: [0, 5]}
+    stored = np.zeros((3, 6))
+    for cue, bits in memories.items():
+        stored[cue, bits] = UNIT
+    res = query_run.results
+    fwd = res.weights["W_fwd"].values[-1].reshape(3, 6)  # all-to-all: pre-major order
+    bwd = res.weights["W_bwd"].values[-1].reshape(6, 3)
+    np.testing.assert_allclose(fwd, stored)
+    np.testing.assert_allclose(bwd, stored.T)
 
 
 def test_overwrite_forgets_in_both_directions():

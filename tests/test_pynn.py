@@ -34,7 +34,7 @@ from spikemem import (
 )
 from spikemem.hardware import pynn as pynn_target
 from spikemem.hardware.pynn_script import write_script
-from spikemem.synapses import Gate
+from spikemem.synapses import Gate, GatedWrite
 
 pytestmark = pytest.mark.pynn
 
@@ -261,6 +261,9 @@ def test_gates_and_gated_stdp_are_brian2_only():
         learning = Projection("a_c", "a", "c", OneToOne(), STDP(gated=True))
         with pytest.raises(UnsupportedFeature, match="gated STDP on 'a_c'"):
             pynn_target.check_semantics(Network(pops, [relay, learning, *gates], [], dt=DT), backend)
+        write = Projection("a_c", "a", "c", OneToOne(), GatedWrite(trigger="post"))
+        with pytest.raises(UnsupportedFeature, match="gated write on 'a_c'.*third factor"):
+            pynn_target.check_semantics(Network(pops, [relay, write, *gates], [], dt=DT), backend)
 
 
 def test_options_are_validated():
