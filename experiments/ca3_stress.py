@@ -2,7 +2,7 @@
 
 ``spikemem stress ca3 [--sizes 5x10,100x100] [--spacings min,10,14,20] [--modes fidelity,functional]
 [--ops N] [--seeds K] [--overlap F] [--query-bits 1-3] [--target brian2] [--out stress.h5]
-[--plot stress.png] [--workers P] [--resume] [--scheduler ADDRESS]``
+[--plot stress.png] [--workers P] [--resume] [--scheduler ADDRESS] [--rram PRESET[:key=value,...]]``
 
 A *point* is one (mode, size, spacing, seed). Its stream is
 :func:`~spikemem.models.ca3_schedule.random_schedule` (learns with overwrites, cue
@@ -18,6 +18,11 @@ Per mode x size x spacing (summed over seeds) the table gives: recalls fully cor
 the ideal memory (spec/ca3.md §3.8), forgetting (a recall probing a cue whose old
 bits were overwritten returns none of the old-only bits, nor that cue for a query of
 them), and throughput in ops per simulated second and per wall-clock second.
+
+``--rram`` puts a resistive-memory device model (hardware/rram.py) under both memory
+projections of every point (parsed, and refused with the parameter's name, before
+anything runs); its parameters go to the HDF5 file. Sweeping device parameters is
+``spikemem stress rram`` (experiments/ca3_rram_stress.py).
 
 Costs on 2 cores (``brian2`` picks numpy for these runs): about 3 s per point of 60 ops,
 mostly Brian2's per-run code generation, so the default sweep (2 modes x 2 sizes x
@@ -100,6 +105,15 @@ class StressConfig:
     overwrite: float = 0.5
     matches: tuple[str, ...] = ("or", "and", "best")
     target: str = "brian2"
+    rram: str | None = None
+
+    def device(self) -> Any:
+        """The device model of ``rram`` (None without one)."""
+        if not self.rram:
+            return None
+        from spikemem.hardware.rram import parse_device
+
+        return parse_device(self.rram)
 
     def digest(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
@@ -247,7 +261,18 @@ def config_from_args(args: argparse.Namespace) -> StressConfig:
         overwrite=_fraction("--overwrite", args.overwrite),
         matches=matches,
         target=args.target,
+        rram=_rram(getattr(args, "rram", None)),
     )
+
+
+def _rram(text: str | None) -> str | None:
+    """``--rram`` checked now (a bad preset or key names the parameter); kept as text."""
+    if not text:
+        return None
+    from spikemem.hardware.rram import parse_device
+
+    parse_device(text)
+    return text
 
 
 # --- one point ------------------------------------------------------------------------
@@ -340,7 +365,7 @@ def run_point(point: Point, config: StressConfig, keep_answers: bool = False) ->
     """Simulate one point and score it (a top-level function, so worker processes can run it)."""
     start = time.perf_counter()
     schedule = point_schedule(point, config)
-    run = run_ca3(schedule, mode=point.mode, target=config.target, seed=point.seed)
+    run = run_ca3(schedule, mode=point.mode, target=config.target, seed=point.seed, device=config.device())
     counts, failed = evaluate(run.answers, schedule, point.mode)
     prov = run.results.provenance
     result: dict[str, Any] = {
@@ -370,7 +395,7 @@ def resume_path(config: StressConfig, out: str | None) -> Path:
     return cache_dir("stress") / f"ca3-{config.digest()}.jsonl"
 
 
-def load_resume(path: Path, config: StressConfig) -> dict[str, dict[str, Any]]:
+def load_resume(path: Path, config: Any) -> dict[str, dict[str, Any]]:
     """Finished points of this config from a resume file (a torn last line is ignored)."""
     done: dict[str, dict[str, Any]] = {}
     if not path.exists():
@@ -388,23 +413,28 @@ def load_resume(path: Path, config: StressConfig) -> dict[str, dict[str, Any]]:
 
 
 def sweep(
-    config: StressConfig,
+    config: Any,
     resume_file: Path,
     resume: bool = False,
     workers: int = 1,
     scheduler: str | None = None,
     progress: bool = True,
+    runner: Callable[[Any, Any], dict[str, Any]] | None = None,
+    desc: str = "stress ca3",
 ) -> tuple[list[dict[str, Any]], int]:
     """Run every point not already in ``resume_file`` (with ``resume``); results in grid order.
 
-    Returns the results and how many came from the resume file.
+    ``config`` has ``points()`` (each with a ``key``) and ``digest()``; ``runner(point,
+    config)`` (default :func:`run_point`, a top-level function for worker processes)
+    returns a result dict with that ``key``. Returns the results and how many came from
+    the resume file.
     """
     done = load_resume(resume_file, config) if resume else {}
     todo = [p for p in config.points() if p.key not in done]
     mode = "a" if resume else "w"
     from tqdm import tqdm
 
-    bar = tqdm(total=len(todo) + len(done), initial=len(done), desc="stress ca3", unit="point", disable=not progress)
+    bar = tqdm(total=len(todo) + len(done), initial=len(done), desc=desc, unit="point", disable=not progress)
     with open(resume_file, mode) as log, bar:
 
         def finished(result: dict[str, Any]) -> None:
@@ -414,13 +444,15 @@ def sweep(
             os.fsync(log.fileno())
             bar.update(1)
 
-        for result in _execute(todo, config, workers, scheduler):
+        for result in _execute(todo, config, workers, scheduler, runner or run_point):
             finished(result)
     resumed = len(config.points()) - len(todo)
     return [done[p.key] for p in config.points()], resumed
 
 
-def _execute(todo: list[Point], config: StressConfig, workers: int, scheduler: str | None) -> Iterable[dict[str, Any]]:
+def _execute(
+    todo: list[Any], config: Any, workers: int, scheduler: str | None, runner: Callable[[Any, Any], dict[str, Any]]
+) -> Iterable[dict[str, Any]]:
     if not todo:
         return
     if scheduler:
@@ -428,19 +460,19 @@ def _execute(todo: list[Point], config: StressConfig, workers: int, scheduler: s
 
         with Client(scheduler) as client:
             client.run(_import_brian2)  # Brian2 must first be imported in a worker's main thread
-            futures = client.map(run_point, todo, config=config, pure=False)
+            futures = client.map(runner, todo, config=config, pure=False)
             for future in as_completed(futures):
                 yield future.result()
         return
     if workers == 1:
         for point in todo:
-            yield run_point(point, config)
+            yield runner(point, config)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(run_point, point, config) for point in todo]
+        futures = [pool.submit(runner, point, config) for point in todo]
         for future in as_completed(futures):
             yield future.result()
 
@@ -546,9 +578,6 @@ def write_hdf5(
     path: str, config: StressConfig, results: list[dict[str, Any]], rows: list[dict[str, Any]], started: str
 ) -> None:
     """One HDF5 file, written atomically: config, per-point metrics, the table, provenance."""
-    from spikemem.h5store import write_atomically, write_tree
-    from spikemem.provenance import now_utc, versions
-
     points: dict[str, Any] = {
         "key": [r["key"] for r in results],
         "mode": [r["point"]["mode"] for r in results],
@@ -568,38 +597,59 @@ def write_hdf5(
     }
     for op in ("learn", "recall_cue", "recall_content"):
         summary[f"gap_{op}_ms"] = np.array([r["gaps"][op] for r in rows], dtype=np.float64)
+    device = config.device()
     tree = {
         "config": {**asdict(config), "digest": config.digest()},
+        "device": device.to_dict() if device is not None else None,
         "points": points,
         "failed_ops": [np.asarray(r["failed_ops"], dtype=np.int64) for r in results],
         "summary": summary,
         "table": {"columns": COLUMNS, "rows": [[str(v) for v in row] for row in table_rows(rows)]},
-        "provenance": {
-            "versions": versions(),
-            "host": os.uname().nodename,
-            "command": " ".join(sys.argv),
-            "start_time_utc": started,
-            "end_time_utc": now_utc(),
-        },
+        "provenance": run_provenance(config.rram or "none", started),
+    }
+    write_stress_file(path, FORMAT, tree)
+
+
+def run_provenance(device: str, started: str) -> dict[str, Any]:
+    """Versions, host, command line, device and start/end times of a stress run."""
+    from spikemem.provenance import now_utc, versions
+
+    return {
+        "versions": versions(),
+        "host": os.uname().nodename,
+        "command": " ".join(sys.argv),
+        "device": device,
+        "start_time_utc": started,
+        "end_time_utc": now_utc(),
     }
 
+
+def write_stress_file(path: str, file_format: str, tree: dict[str, Any]) -> None:
+    """Write ``tree`` under ``/stress`` of a new HDF5 file tagged ``file_format``, atomically."""
+    from spikemem.h5store import write_atomically, write_tree
+
     def fill(fh: Any) -> None:
-        fh.attrs["format"] = FORMAT
+        fh.attrs["format"] = file_format
         write_tree(fh, "stress", tree)
 
     write_atomically(path, fill)
 
 
-def load_stress(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a file written by ``spikemem stress ca3 --out``."""
+def read_stress_file(path: str | os.PathLike[str], file_format: str, command: str) -> dict[str, Any]:
+    """The ``/stress`` tree of a file written by ``command``; refused if it is another kind of file."""
     import h5py
 
     from spikemem.h5store import read_tree
 
     with h5py.File(path, "r") as fh:
-        if fh.attrs.get("format") != FORMAT:
-            raise ValidationError("file", str(path), f"a {FORMAT} file written by spikemem stress ca3")
+        if fh.attrs.get("format") != file_format:
+            raise ValidationError("file", str(path), f"a {file_format} file written by {command}")
         return read_tree(fh, "stress")
+
+
+def load_stress(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a file written by ``spikemem stress ca3 --out``."""
+    return read_stress_file(path, FORMAT, "spikemem stress ca3")
 
 
 def plot(rows: list[dict[str, Any]], path: str) -> None:
@@ -662,6 +712,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", type=float, default=d["overwrite"], help="learns that rewrite a cue (default 0.5)")
     p.add_argument("--matches", default=d["matches"], help="functional query modes (default or,and,best)")
     p.add_argument("--target", default=d["target"], help="where to run (default brian2)")
+    p.add_argument("--rram", help="device model under the memory synapses: PRESET[:key=value,...] (hardware/rram.py)")
     p.add_argument("--out", help="write config, per-point metrics and provenance to this HDF5 file")
     p.add_argument("--plot", help="draw accuracy vs spacing and vs size to this image file")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
@@ -674,18 +725,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def check_output_paths(out: str | None, plot_path: str | None) -> None:
+    """``--out`` and ``--plot`` must name files in existing folders; plots are png, pdf or svg."""
+    for option, path in (("out", out), ("plot", plot_path)):
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise ValidationError(f"--{option}", path, "a path in an existing folder")
+    if plot_path and not plot_path.lower().endswith((".png", ".pdf", ".svg")):
+        raise ValidationError("--plot", plot_path, "a .png, .pdf or .svg file name")
+
+
 def run(args: argparse.Namespace) -> Report:
     """``spikemem stress ca3``: validate, sweep, tabulate, write."""
     from spikemem.provenance import now_utc
 
     config = config_from_args(args)
     workers = _count("--workers", args.workers)
-    for option in ("out", "plot"):
-        path = getattr(args, option)
-        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise ValidationError(f"--{option}", path, "a path in an existing folder")
-    if args.plot and not args.plot.lower().endswith((".png", ".pdf", ".svg")):
-        raise ValidationError("--plot", args.plot, "a .png, .pdf or .svg file name")
+    check_output_paths(args.out, args.plot)
     if args.scheduler:
         try:
             import dask.distributed  # noqa: F401
@@ -714,6 +769,7 @@ def run(args: argparse.Namespace) -> Report:
         "streams": f"{config.ops} ops, overlap {config.overlap:g}, {config.query_bits[0]}-{config.query_bits[1]} "
         f"query bits, overwrite {config.overwrite:g}, functional matches {','.join(config.matches)}",
         "engines": ", ".join(sorted({r["engine"] for r in results})),
+        "device": config.rram or "none",
         "simulation wall time": f"{wall:.1f} s",
     }
     title = f"CA3 stress: {len(config.modes)} modes x {len(config.sizes)} sizes x {len(config.spacings)} spacings"

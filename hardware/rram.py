@@ -22,6 +22,12 @@ Stuck devices sit at their window's bound whatever is programmed (no noise, no
 drift). Plastic synapses are reprogrammed at every STDP update (steps 3-4 again, plus
 cycle-to-cycle noise, §8); the lowering lives in ``hardware/_rram_brian2.py``.
 
+When step 5 happens: by default at programming (the run reads devices ``t_inf``
+seconds old from its start). With ``t_age_ms`` set, the devices are programmed fresh
+and every device of the projection ages by ``t_inf`` at once at simulation time
+``t_age_ms`` (a learn phase, then ``t_inf`` seconds of retention, then recall): the
+learned weights then age too, each from the target of its own last programming event.
+
 Read noise per read: in the event-driven Brian2 lowering a read is one transmitted
 spike (two fresh normals per synaptic event). A time-stepped target that multiplies a
 weight matrix every step (matrix-vector product per step) would draw it once per step
@@ -85,6 +91,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         formed_mean=60.0,
         formed_std=4.676,
         w_scale=None,
+        t_age_ms=None,
     ),
     # IBM CMO/HfOx (aihwkit ReRamCMONoiseModel): window 9-88.2 µS (§3.3), σ = a + b·g at 2 %
     # acceptance, relaxation (§6); 4 bit/cell (§2, §12 "2-4 bit"); read noise 1 % of the range
@@ -176,6 +183,11 @@ class RRAM(Node):
         Ageing to ``t_inf`` seconds after programming: ``none``, ``pcm`` (§5.1 drift,
         reference ``t0`` s, exponent times ``drift_scale``, plus §4 accumulated 1/f
         noise) or ``relaxation`` (§6).
+    t_age_ms
+        ``None``: devices are aged by ``t_inf`` when first programmed. A time (ms,
+        > 0): devices start fresh and all age by ``t_inf`` once, at that simulation
+        time, learned weights included (a retention interval between a learn and a
+        recall phase; the ms of simulated time themselves do not age a device).
     stuck_on, stuck_off
         Probabilities that a device is stuck at its ``g_max`` (ON) or ``g_min`` (OFF,
         also every unformed device), drawn independently per device (§9).
@@ -209,6 +221,7 @@ class RRAM(Node):
     formed_mean: float = 60.0
     formed_std: float = 4.676
     w_scale: float | None = None
+    t_age_ms: float | None = None
 
     def __init__(self, preset: str = "ideal", **overrides: Any) -> None:
         if preset not in PRESETS:
@@ -246,6 +259,8 @@ class RRAM(Node):
         self._set("forming", bool(self.forming))
         if self.w_scale is not None:
             self._set("w_scale", chk.positive("RRAM.w_scale", self.w_scale))
+        if self.t_age_ms is not None:
+            self._set("t_age_ms", chk.positive("RRAM.t_age_ms", self.t_age_ms))
 
     @property
     def window(self) -> float:
@@ -268,7 +283,7 @@ def parse_device(text: str) -> RRAM:
 
     Keys are :class:`RRAM` parameter names; values are numbers, ``true``/``false``
     (``forming``), model names (``prog_model``, ``drift_model``) or ``none``
-    (``w_scale``).
+    (``w_scale``, ``t_age_ms``).
 
     Raises
     ------
@@ -303,7 +318,7 @@ def _parse_value(key: str, text: str, default: Any) -> Any:
         raise ValidationError(f"RRAM.{key}", text, "true or false")
     if isinstance(default, str):
         return text
-    if key == "w_scale" and lower == "none":
+    if default is None and lower == "none":  # w_scale, t_age_ms
         return None
     try:
         number = float(text)
@@ -360,12 +375,14 @@ def weight_scale(device: RRAM, synapse: Any, weights: np.ndarray) -> float:
 @dataclass(frozen=True)
 class Devices:
     """One array of devices: conductance ``g`` (µS), own window ``[lo, hi]``, fault
-    code ``stuck`` (+1 stuck ON, −1 stuck OFF, 0 working)."""
+    code ``stuck`` (+1 stuck ON, −1 stuck OFF, 0 working); ``target``: the conductance
+    each was last programmed to (before noise; PCM drift exponents depend on it)."""
 
     g: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
     stuck: np.ndarray
+    target: np.ndarray | None = None
 
 
 def to_pair(w: np.ndarray, g_min: float, g_max: float, w_scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -533,7 +550,7 @@ def read(g: np.ndarray, sigma: float, rng: Any) -> np.ndarray:
 # --- composition ----------------------------------------------------------------------
 
 
-def program(device: RRAM, w: np.ndarray, w_scale: float, rng: Any) -> tuple[Devices, Devices]:
+def program(device: RRAM, w: np.ndarray, w_scale: float, rng: Any, aged: bool = True) -> tuple[Devices, Devices]:
     r"""G = age(clip(Q(lo + u·(hi − lo)) + σ_prog·ξ, lo, hi)), u = clip(±w/w_scale, 0, 1); stuck: G = hi or lo.
 
     Programs weights ``w`` into differential pairs once (§0.3 steps 1-5) and returns
@@ -541,17 +558,18 @@ def program(device: RRAM, w: np.ndarray, w_scale: float, rng: Any) -> tuple[Devi
     (:func:`to_pair` when there is no D2D spread), quantised (:func:`quantise`),
     programmed with noise (:func:`program_noise`, σ = prog_noise·σ_prog(g_T)) or formed
     (:func:`form`), aged to ``t_inf`` (:func:`drift_pcm` / :func:`relax`); stuck devices
-    then sit at their bound.
+    then sit at their bound. ``aged=False`` returns the fresh devices (step 5 later,
+    :func:`age_devices`); the draws of every other step are the same either way.
     """
     w = np.asarray(w, dtype=float)
     plus_rng, minus_rng = rng.spawn(2)
     return (
-        _program_side(device, np.clip(w / w_scale, 0.0, 1.0), plus_rng),
-        _program_side(device, np.clip(-w / w_scale, 0.0, 1.0), minus_rng),
+        _program_side(device, np.clip(w / w_scale, 0.0, 1.0), plus_rng, aged),
+        _program_side(device, np.clip(-w / w_scale, 0.0, 1.0), minus_rng, aged),
     )
 
 
-def _program_side(device: RRAM, u: np.ndarray, rng: Any) -> Devices:
+def _program_side(device: RRAM, u: np.ndarray, rng: Any, aged: bool = True) -> Devices:
     d2d_rng, fault_rng, prog_rng, age_rng = rng.spawn(4)
     lo, hi = sample_d2d(u.shape, device.g_min, device.g_max, device.d2d, d2d_rng)
     stuck = sample_faults(u.shape, device.stuck_on, device.stuck_off, fault_rng)
@@ -561,9 +579,8 @@ def _program_side(device: RRAM, u: np.ndarray, rng: Any) -> Devices:
         g_target = quantise(lo + u * (hi - lo), lo, hi, device.levels)
         sigma = device.prog_noise * prog_sigma(g_target, device.prog_model, device.g_max)
         g = program_noise(g_target, sigma, lo, hi, prog_rng)
-    g = age(device, g, g_target, lo, hi, age_rng)
-    g = np.where(stuck > 0, hi, np.where(stuck < 0, lo, g))
-    return Devices(g, lo, hi, stuck)
+    fresh = Devices(np.where(stuck > 0, hi, np.where(stuck < 0, lo, g)), lo, hi, stuck, g_target)
+    return age_devices(device, fresh, age_rng) if aged else fresh
 
 
 def age(device: RRAM, g_prog: np.ndarray, g_target: np.ndarray, lo: Any, hi: Any, rng: Any) -> np.ndarray:
@@ -573,6 +590,25 @@ def age(device: RRAM, g_prog: np.ndarray, g_target: np.ndarray, lo: Any, hi: Any
     if device.drift_model == "relaxation":
         return relax(g_prog, lo, hi, device.t_inf, rng)
     return np.asarray(g_prog, dtype=float)
+
+
+def age_devices(device: RRAM, dev: Devices, rng: Any) -> Devices:
+    r"""Devices ``t_inf`` seconds after their last programming: :func:`age` of every working device.
+
+    PCM drift exponents come from each device's programming target (§5.1); stuck
+    devices keep their bound (§9). The numpy twin of the one-shot ageing the Brian2
+    lowering runs at ``t_age_ms``.
+    """
+    target = dev.g if dev.target is None else dev.target
+    g = age(device, dev.g, target, dev.lo, dev.hi, rng)
+    return dataclasses.replace(dev, g=np.where(dev.stuck != 0, dev.g, g))
+
+
+def ages(device: RRAM) -> bool:
+    """Whether step 5 changes anything (a drift model, and for relaxation ``t_inf > 0``)."""
+    if device.drift_model == "relaxation":
+        return device.t_inf > 0
+    return device.drift_model == "pcm"
 
 
 def reprogram(device: RRAM, dev: Devices, w_target: np.ndarray, w_scale: float, rng: Any) -> Devices:
@@ -585,7 +621,9 @@ def reprogram(device: RRAM, dev: Devices, w_target: np.ndarray, w_scale: float, 
     g_t = quantise(dev.lo + u * (dev.hi - dev.lo), dev.lo, dev.hi, device.levels)
     sigma = np.hypot(device.prog_noise * prog_sigma(g_t, device.prog_model, device.g_max), device.c2c * device.window)
     g = np.clip(g_t + sigma * rng.standard_normal(g_t.shape), dev.lo, dev.hi)
-    return dataclasses.replace(dev, g=np.where(dev.stuck != 0, dev.g, g))
+    free = dev.stuck == 0
+    target = g_t if dev.target is None else np.where(free, g_t, dev.target)
+    return dataclasses.replace(dev, g=np.where(free, g, dev.g), target=target)
 
 
 def effective_weight(device: RRAM, plus: Devices, minus: Devices, w_scale: float) -> np.ndarray:

@@ -10,8 +10,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spikemem import AllToAll, IF_curr_exp, Network, OneToOne, Population, Probe, Projection, SpikeSource, Static
-from spikemem import Gate, GatedWrite, ValidationError, simulate
+from spikemem import (
+    AllToAll,
+    Gate,
+    GatedWrite,
+    IF_curr_exp,
+    Network,
+    OneToOne,
+    Population,
+    Probe,
+    Projection,
+    SpikeSource,
+    Static,
+    ValidationError,
+    simulate,
+)
 from spikemem._node import node_from_dict
 
 DT = 0.5
