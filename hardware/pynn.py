@@ -21,6 +21,9 @@ between two populations
                               WeightDependence, dendritic_delay_fraction)``
 ``receptor``                  ``receptor_type``; current-based inhibitory weights
                               are negative in PyNN
+``GatedWrite`` and ``Gate``   a ``StaticSynapse`` projection whose weights the host
+                              rewrites between time steps (:mod:`._pynn_writes`);
+                              the gates are not sent to the simulator
 ============================  =================================================
 
 What the model means is kept across backends by a few per-backend corrections, each
@@ -50,8 +53,15 @@ Conductance-based cells are integrated numerically by each simulator (exponentia
 in spikemem's Brian2 lowering, Euler in pyNN.brian2, an adaptive Runge–Kutta in NEST), so
 their spikes agree only approximately.
 
-Refused before running (:class:`~spikemem.errors.UnsupportedFeature`): plasticity gates,
-gated STDP and device models (no PyNN standard model), the
+Gated writes. PyNN's plasticity rules have no third factor, so a ``GatedWrite`` runs as
+host-in-the-loop learning: the run pauses after each step in which a trigger neuron's
+gate is open, reads which trigger neurons spiked, and sets their synapses with
+``Projection.set`` before the spike is delivered. The gates must be driven by spike
+sources (their open times are then known before the run). On both backends this gives
+the ``brian2`` target's spikes exactly (the CA3 functional circuit: tests/test_backends_ca3.py).
+
+Refused before running (:class:`~spikemem.errors.UnsupportedFeature`): gates driven by
+cells, gated STDP and device models (no PyNN standard model), the
 ``spinnaker`` integration and ``deferred`` STDP (both SpiNNaker semantics; use the
 ``brian2`` or ``spinnaker`` targets), STDP onto current-based inhibitory receptors
 (PyNN's negative-weight convention breaks the rule), multiplicative STDP and repeated
@@ -92,6 +102,8 @@ from spikemem.results import Results, SpikeTrains, Trace
 from spikemem.synapses import STDP, Gate, GatedWrite
 from spikemem.targets import TargetInfo
 
+from . import _pynn_writes as host_side
+
 TARGET = TargetInfo(
     name="pynn",
     description="PyNN simulator modules: NEST (pynn:nest) and Brian2 via PyNN (pynn:brian2)",
@@ -99,7 +111,7 @@ TARGET = TargetInfo(
     install_hint="pip install 'spikemem[pynn]'",
     features=frozenset(
         {"IF_curr_exp", "IF_cond_exp", "integration=exact", "STDP online", "Poisson", "FromList", "record v"}
-        | {"record weight", "run"}
+        | {"gated learning", "record weight", "run"}
     ),
     variants=("nest", "brian2"),
 )
@@ -129,6 +141,8 @@ class Backend:
     plain_spike_lists: bool = False
     #: AllToAllConnector(allow_self_connections=False) works (sPyNNaker's fails on split populations).
     native_all_but_self: bool = True
+    #: steps to run past a spike's step before the host sees it (PyNN's NEST runs a step further).
+    spike_seen_after_steps: int = 1
     setup: dict[str, Any] = field(default_factory=dict)
 
 
@@ -140,6 +154,7 @@ BACKENDS = {
         "pip install 'spikemem[pynn]' (nest-simulator)",
         dendritic_delay_fraction=1.0,
         shift_one_step=True,
+        spike_seen_after_steps=0,
         setup={"spike_precision": "on_grid", "verbosity": "error"},
     ),
     "brian2": Backend(
@@ -200,17 +215,19 @@ def check(network: Network, variant: str | None = None, **options: Any) -> None:
     check_semantics(network, backend, dendritic_stdp=bool(options.get("dendritic_stdp", False)))
 
 
-def brian2_only_features(network: Network) -> list[tuple[str, str]]:
+def brian2_only_features(network: Network, host_writes: bool = False) -> list[tuple[str, str]]:
     """spikemem features with no PyNN standard model (plasticity gates, gated STDP, gated
-    writes, device models under synapses), as (feature, reason) pairs."""
+    writes, device models under synapses), as (feature, reason) pairs. ``host_writes``:
+    leave out gates and gated writes, which the PyNN targets carry out on the host
+    (:mod:`._pynn_writes`)."""
     found = []
     for proj in network.projections:
         syn = proj.synapse
-        if isinstance(syn, Gate):
+        if isinstance(syn, Gate) and not host_writes:
             found.append((f"the plasticity gate {proj.name!r}", "PyNN has no modulatory gate synapse"))
         elif isinstance(syn, STDP) and syn.gated:
             found.append((f"gated STDP on {proj.name!r}", "PyNN's STDP rules have no third factor"))
-        elif isinstance(syn, GatedWrite):
+        elif isinstance(syn, GatedWrite) and not host_writes:
             found.append((f"the gated write on {proj.name!r}", "PyNN's plasticity rules have no third factor"))
         if getattr(proj, "device", None) is not None:
             found.append(
@@ -222,8 +239,11 @@ def brian2_only_features(network: Network) -> list[tuple[str, str]]:
 def check_semantics(network: Network, backend: Backend, dendritic_stdp: bool = False) -> None:
     """Raise UnsupportedFeature for the first semantics ``backend`` cannot honour."""
     target = f"pynn:{backend.name}"
-    for feature, reason in brian2_only_features(network):
+    for feature, reason in brian2_only_features(network, host_writes=True):
         raise UnsupportedFeature(target, feature, reason + "; run it on 'brian2' or 'cuda'")
+    problem = host_side.unsupported(network)
+    if problem is not None:
+        raise UnsupportedFeature(target, problem[0], problem[1] + "; run it on 'brian2' or 'cuda'")
     for pop in network.populations:
         cell = pop.cell
         if isinstance(cell, IF_curr_exp) and cell.integration != "exact":
@@ -461,6 +481,8 @@ def lower(
             ppop.initialize(v=v0 if np.isscalar(v0) else np.asarray(v0, dtype=float))
         lowered.populations[pop.name] = ppop
     for proj in network.projections:
+        if isinstance(proj.synapse, Gate):  # carried out by the host (_pynn_writes)
+            continue
         conn, conns = connector(sim, network, proj, seed, backend)
         post = network.population(proj.post).cell
         lowered.projections[proj.name] = sim.Projection(
@@ -473,10 +495,13 @@ def lower(
         )
         lowered.connections[proj.name] = (conns.i, conns.j)
         lowered.units[proj.name] = "uS" if isinstance(post, IF_cond_exp) else "nA"
+    recorded = {p.target for p in network.probes if p.variable == "spikes"}
+    writes = [p for p in network.projections if isinstance(p.synapse, GatedWrite)]
+    triggers = {p.post if p.synapse.trigger == "post" else p.pre for p in writes}
+    for name in sorted(recorded | triggers):
+        lowered.populations[name].record("spikes")
     for probe in network.probes:
-        if probe.variable == "spikes":
-            lowered.populations[probe.target].record("spikes")
-        elif probe.variable == "v":
+        if probe.variable == "v":
             lowered.populations[probe.target].record("v", sampling_interval=probe.every_ms or dt)
     return lowered
 
@@ -520,27 +545,41 @@ def run_and_collect(
     duration_ms: float,
     clock: Clock = Clock(),
     progress: bool = False,
+    host: host_side.HostWrites | None = None,
+    backend: Backend | None = None,
 ) -> Results:
-    """Run ``duration_ms`` (in chunks where weights are sampled) and read the recorders."""
+    """Run ``duration_ms`` (in chunks where weights are sampled or the host writes) and
+    read the recorders."""
+    dt = network.dt
     samples = sample_times(network, duration_ms)
-    stops = sorted({float(t) for ts in samples.values() for t in ts if t > 0} | {float(duration_ms)})
-    if progress:
-        stops = sorted(set(stops) | {duration_ms * k / 100 for k in range(1, 100)})
+    stops = {float(t) for ts in samples.values() for t in ts if t > 0} | {float(duration_ms)}
+    if progress:  # every 5 %, on the time grid (NEST runs whole steps; each pause costs time on pyNN.brian2)
+        stops |= {round(round(duration_ms * k / 20 / dt) * dt, 9) for k in range(1, 20)} - {0.0}
+    seen = backend.spike_seen_after_steps if backend is not None else 1
+    pauses: dict[float, int] = {}  # pause time -> the step whose spikes the host reads there
+    if host is not None:
+        for k in host.steps:
+            pauses[round((int(k) + seen) * dt, 9)] = int(k)
+        stops |= {t for t in pauses if t > 0} | {round(t - dt, 9) for t in pauses if t - dt > 0}
     weights: dict[str, list[np.ndarray]] = {name: [] for name in samples}
+    counts: dict[str, np.ndarray] = {}
+    counted_at = -1.0
     t_now = 0.0
     with _progress(progress, duration_ms) as bar:
-        for stop in stops:
+        for stop in sorted(stops):
             for name, ts in samples.items():
                 if np.any(np.isclose(ts, t_now)):
                     _forget_connection_cache(sim)
                     weights[name].append(read_weights(lowered.projections[name], lowered.connections[name]))
             sim.run_until(stop + clock.offset_ms)
             t_now = stop
+            if host is not None:
+                state = _host_writes(sim, network, lowered, host, backend, pauses, stop, counts, counted_at)
+                counts, counted_at = state
             if bar is not None:
                 bar.n = round(stop)
                 bar.refresh()
     results = Results(spikes={}, network=network)
-    dt = network.dt
     for probe in network.probes:
         pop = network.population(probe.target) if probe.variable != "weight" else None
         if probe.variable == "spikes":
@@ -570,6 +609,47 @@ def run_and_collect(
             results.weights[probe.target] = Trace(ts, values, lowered.units[probe.target])
             results.synapses[probe.target] = lowered.connections[probe.target]
     return results
+
+
+def _host_writes(
+    sim: Any,
+    network: Network,
+    lowered: Lowered,
+    host: host_side.HostWrites,
+    backend: Backend | None,
+    pauses: dict[float, int],
+    stop: float,
+    counts: dict[str, np.ndarray],
+    counted_at: float,
+) -> tuple[dict[str, np.ndarray], float]:
+    """At a pause: read the trigger populations' spike counts; where the previous count
+    was taken one step earlier, apply the writes of the step in between."""
+    dt = network.dt
+    now = {name: _spike_counts(lowered.populations[name]) for name in sorted(host.trigger_populations)}
+    step = pauses.get(round(stop, 9))
+    if step is not None:
+        before = counts if np.isclose(counted_at, stop - dt) else None
+        if before is None and stop - dt <= 1e-9:  # the run starts at rest: nothing had spiked
+            before = {name: np.zeros_like(c) for name, c in now.items()}
+        if before is None:
+            raise RuntimeError(f"host writes: no spike count one step before {stop} ms")
+        for write in host.writes:
+            spiked = now[write.trigger_pop] > before[write.trigger_pop]
+            if write.write(spiked, step * dt, host.gates):
+                proj = next(p for p in network.projections if p.name == write.name)
+                matrix = write.weights.copy()
+                known = ~np.isnan(matrix)
+                assert backend is not None
+                matrix[known] = signed_weights(network, proj, matrix[known], backend)
+                _forget_connection_cache(sim)
+                lowered.projections[write.name].set(weight=matrix)
+    return now, stop
+
+
+def _spike_counts(pop: Any) -> np.ndarray:
+    """Spikes recorded so far per neuron of a PyNN population."""
+    by_id = pop.get_spike_counts()
+    return np.array([by_id[cell] for cell in pop.all_cells], dtype=np.int64)
 
 
 def _forget_connection_cache(sim: Any) -> None:
@@ -630,8 +710,9 @@ def run(
             _brian2_prefs(dt, codegen or "numpy")
         try:
             lowered = lower(sim, network, duration_ms, seed, backend, clock)
+            host = _plan_host_writes(network, duration_ms, seed)
             t1 = time.perf_counter()
-            results = run_and_collect(sim, network, lowered, duration_ms, clock, progress)
+            results = run_and_collect(sim, network, lowered, duration_ms, clock, progress, host, backend)
             t2 = time.perf_counter()
         finally:
             sim.end()
@@ -649,6 +730,13 @@ def run(
         codegen=(codegen or "numpy") if backend.name == "brian2" else None,
     )
     return results
+
+
+def _plan_host_writes(network: Network, duration_ms: float, seed: int) -> host_side.HostWrites | None:
+    """The host's part of the network's GatedWrite projections (None without any)."""
+    if not any(isinstance(p.synapse, GatedWrite) for p in network.projections):
+        return None
+    return host_side.plan(network, duration_ms, lambda pop: source_trains(network, pop, duration_ms, seed))
 
 
 def _brian2_prefs(dt: float, codegen: str) -> None:

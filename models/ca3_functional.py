@@ -31,8 +31,9 @@ rebuilt for robustness and scale (spec/ca3.md §8.3):
 
 Cells: continuous-time ``IF_curr_exp`` (``exact``), dt = 0.5 ms, delays 0.5 ms;
 one relay hop takes 1 ms. The gated write has no PyNN standard equivalent (PyNN's
-plasticity rules have no third factor), so this mode runs on the Brian2-based targets
-(``brian2``, ``cuda``); the PyNN and SpiNNaker targets refuse it with that reason.
+plasticity rules have no third factor): the Brian2-based targets (``brian2``, ``cuda``)
+run it in the synapses, the PyNN targets (``pynn:brian2``, ``pynn:nest``) on the host
+between time steps, with identical spikes; SpiNNaker and NIR refuse it.
 """
 
 from __future__ import annotations

@@ -9,12 +9,13 @@ table.
 from __future__ import annotations
 
 import csv
+import functools
 import math
 from collections import defaultdict
 
 import pytest
 
-from spikemem import UnsupportedFeature, simulate
+from spikemem import Network, Projection, UnsupportedFeature, simulate
 from spikemem.results import Results, SpikeTrains
 
 ca3 = pytest.importorskip("spikemem.models.ca3", reason="needs the CA3 model (spikemem.models.ca3)")
@@ -50,6 +51,11 @@ def functional_schedule(name: str):
     return ca3.paper_schedule(name)
 
 
+@functools.cache
+def brian2_functional(name: str) -> ca3.CA3Run:
+    return ca3.run_ca3(functional_schedule(name), mode="functional", target="brian2:numpy")
+
+
 @pytest.mark.parametrize("schedule_name", ["exp1", "exp2", "random"])
 @pytest.mark.parametrize(
     "target",
@@ -60,19 +66,40 @@ def functional_schedule(name: str):
     ],
 )
 def test_functional_answers_per_target(target, schedule_name):
-    """Functional mode learns through gated (three-factor) set/reset writes and plasticity
-    gates, which no PyNN standard model has: the PyNN backends refuse it before running,
-    naming the feature; Brian2 answers like the ideal memory."""
-    schedule = functional_schedule(schedule_name)
+    """Functional mode answers like the ideal memory on every target, with the same answers
+    and the same spikes as Brian2. The PyNN targets carry out the gated writes on the host
+    (hardware/_pynn_writes.py); everything else runs as PyNN standard models."""
     if target.startswith("pynn"):
         pytest.importorskip("pyNN")
-        with pytest.raises(UnsupportedFeature, match="plasticity gate|gated write") as err:
-            ca3.run_ca3(schedule, mode="functional", target=target)
-        assert err.value.target == target and "run it on 'brian2' or 'cuda'" in err.value.reason
-        return
+    schedule = functional_schedule(schedule_name)
     run = ca3.run_ca3(schedule, mode="functional", target=target)
     score = run.score()
     assert score["correct"] == score["ops"] == len(schedule.ops)
+    if target == "brian2:numpy":
+        return
+    reference = brian2_functional(schedule_name)
+    assert run.answers == reference.answers
+    for pop, trains in reference.results.spikes.items():
+        mine = run.results.spikes[pop]
+        assert sorted(zip(mine.times.tolist(), mine.indices.tolist())) == sorted(
+            zip(trains.times.tolist(), trains.indices.tolist())
+        ), pop
+
+
+@pytest.mark.pynn
+def test_host_writes_need_source_driven_gates():
+    """A gate opened by a population of cells has no time known before the run: refused."""
+    pytest.importorskip("pyNN")
+    from spikemem.hardware import pynn as pynn_target
+
+    net = ca3.ca3_network(ca3.paper_schedule("exp1"), mode="functional")
+    rewired = [
+        Projection(p.name, "CueOut", p.post, p.connector, p.synapse, p.receptor) if p.name == "enable_cue_in" else p
+        for p in net.projections
+    ]
+    bad = Network(net.populations, rewired, net.probes, dt=net.dt)
+    with pytest.raises(UnsupportedFeature, match="'enable_cue_in' driven by the cells of 'CueOut'"):
+        pynn_target.check_semantics(bad, pynn_target.BACKENDS["nest"])
 
 
 # --- the published circuit on continuous-time simulators ----------------------------------

@@ -247,7 +247,7 @@ def test_nest_specific_refusals():
     pynn_target.check_semantics(small(synapse=STDP()), nest, dendritic_stdp=True)  # accepted
 
 
-def test_gates_and_gated_stdp_are_brian2_only():
+def test_gated_stdp_and_cell_driven_gates_are_brian2_only():
     cell = IF_curr_exp()
     pops = [SpikeSource("s", [[1.0]]), SpikeSource("g", [[1.0]]), Population("a", 1, cell), Population("c", 1, cell)]
     gates = [
@@ -256,14 +256,44 @@ def test_gates_and_gated_stdp_are_brian2_only():
     ]
     relay = Projection("s_a", "s", "a", OneToOne(), Static(1.0, 1.0))
     for backend in pynn_target.BACKENDS.values():
-        with pytest.raises(UnsupportedFeature, match="plasticity gate 'gate_a'"):
-            pynn_target.check_semantics(Network(pops, [relay, *gates], [], dt=DT), backend)
         learning = Projection("a_c", "a", "c", OneToOne(), STDP(gated=True))
         with pytest.raises(UnsupportedFeature, match="gated STDP on 'a_c'"):
             pynn_target.check_semantics(Network(pops, [relay, learning, *gates], [], dt=DT), backend)
         write = Projection("a_c", "a", "c", OneToOne(), GatedWrite(trigger="post"))
-        with pytest.raises(UnsupportedFeature, match="gated write on 'a_c'.*third factor"):
-            pynn_target.check_semantics(Network(pops, [relay, write, *gates], [], dt=DT), backend)
+        pynn_target.check_semantics(Network(pops, [relay, write, *gates], [], dt=DT), backend)  # host writes
+        by_cells = [gates[0], Projection("gate_c", "a", "c", OneToOne(), Gate(), "modulatory")]
+        with pytest.raises(UnsupportedFeature, match="'gate_c' driven by the cells of 'a'.*spike sources"):
+            pynn_target.check_semantics(Network(pops, [relay, write, *by_cells], [], dt=DT), backend)
+
+
+@pytest.mark.parametrize("variant", ["nest", "brian2"])
+def test_host_writes_match_brian2_weights_and_spikes(variant):
+    """A GatedWrite network (pre trigger, tags on two of three post neurons) on PyNN: the
+    written weights and the spikes they cause are those of the brian2 target."""
+    pytest.importorskip("nest" if variant == "nest" else "pyNN")
+    relay = IF_curr_exp(cm=1.0, tau_m=0.5, tau_refrac=0.5, tau_syn_E=0.25, tau_syn_I=0.25, v_rest=-60.0, v_thresh=-59.0)
+    pops = [
+        SpikeSource("drive", [[0.0, 8.0], []]),
+        SpikeSource("open_pre", [[0.0], []]),
+        SpikeSource("open_post", [[0.0], [], [0.0]]),
+        Population("pre", 2, relay),
+        Population("post", 3, relay),
+    ]
+    projs = [
+        Projection("fire", "drive", "pre", OneToOne(), Static(20.0, 0.5)),
+        Projection("gate_pre", "open_pre", "pre", OneToOne(), Gate(delay=0.5, window_ms=2.0), "modulatory"),
+        Projection("gate_post", "open_post", "post", OneToOne(), Gate(delay=0.5, window_ms=2.0), "modulatory"),
+        Projection("W", "pre", "post", AllToAll(), GatedWrite(weight=0.0, delay=0.5, w_max=20.0, trigger="pre")),
+    ]
+    net = Network(pops, projs, [Probe("pre"), Probe("post"), Probe("W", "weight", every_ms=4.0)], dt=0.5)
+    ref = simulate(net, 12.0, target="brian2:numpy")
+    got = simulate(net, 12.0, target=f"pynn:{variant}", progress=variant == "nest")  # progress: pauses on the grid
+    np.testing.assert_array_equal(got.weights["W"].values, ref.weights["W"].values)
+    assert ref.weights["W"].values[-1].tolist() == [20.0, 0.0, 20.0, 0.0, 0.0, 0.0]
+    for pop in ("pre", "post"):
+        assert got.spikes[pop].times.tolist() == ref.spikes[pop].times.tolist()
+        assert got.spikes[pop].indices.tolist() == ref.spikes[pop].indices.tolist()
+    assert ref.spikes["post"].times.tolist() == [2.0, 2.0, 10.0, 10.0]  # the write's echo, then a read
 
 
 def test_options_are_validated():
