@@ -33,6 +33,7 @@ from spikemem.network import Network, Population, Projection
 from spikemem.results import Results, SpikeTrains, Trace
 from spikemem.synapses import STDP, Gate, GatedWrite
 
+from . import _brian2_fuse as fuse
 from . import _rram_brian2 as rram_b2
 
 # Continuous-time conductance-based cell (exponential Euler; the current-based cell is
@@ -98,21 +99,50 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
     built = Built()
     dt = network.dt
     gated_pops = {p.post for p in network.projections if isinstance(p.synapse, Gate)}
-    for pop in network.populations:
-        if pop.is_source:
-            group = _source(b2, network, pop, duration_ms, seed, dt)
-        else:
-            group = _cells(b2, pop, dt, gated=pop.name in gated_pops)
-        built.groups[pop.name] = group
-        built.objects.append(group)
     weighed = {probe.target for probe in network.probes if probe.variable == "weight"}
+    inputs = fuse.mergeable_sources(network, weighed, seed)
+    offsets: dict[str, tuple[Any, int]] = {}  # population -> (whole Brian2 group, first index in it)
+    if inputs:
+        group = _source(b2, network, inputs, duration_ms, seed, dt)
+        built.objects.append(group)
+        for pop, start in zip(inputs, np.cumsum([0] + [p.size for p in inputs])):
+            offsets[pop.name] = (group, int(start))
+    for pop in network.populations:
+        if pop.is_source and pop.name not in offsets:  # Brian2 cannot slice a SpikeGeneratorGroup
+            _merged(built, _source(b2, network, [pop], duration_ms, seed, dt), [pop])
+    for members in _cell_classes(network):
+        merged = Population(_merged_name(members), sum(p.size for p in members), members[0].cell)
+        group = _cells(b2, merged, dt, gated=any(p.name in gated_pops for p in members))
+        _merged(built, group, members)
+        for pop, view, start in zip(members, _views(group, members), np.cumsum([0] + [p.size for p in members])):
+            v0 = pop.initial_v if pop.initial_v is not None else pop.cell.initial_v
+            view.v = v0 * b2.mV
+            offsets[pop.name] = (group, int(start))
+    fused: dict[tuple[Any, ...], fuse.Fused] = {}
     for proj in network.projections:
+        if proj.pre in {p.name for p in inputs}:
+            conns = network.connections(proj, seed)
+            code, scale = fuse.action(network, proj, dt)
+            (src, i0), (tgt, j0) = offsets[proj.pre], offsets[proj.post]
+            delays = np.maximum(brian2_delay_ms(network.population(proj.post).cell, conns.delay, dt), 0.0)
+            fuse.add(fused, tgt, code, scale, (conns.i + i0, conns.j + j0, conns.weight, delays), proj.name)
+            continue
         syn, conns = _projection(b2, network, proj, seed, built.groups)
         built.synapses[proj.name] = syn
         if proj.name in weighed:
             built.connections[proj.name] = conns if len(conns[0]) else _indices(network, proj, seed)
         built.units[proj.name] = "uS" if isinstance(network.population(proj.post).cell, IF_cond_exp) else "nA"
         built.objects.append(syn)
+    for k, entry in enumerate(fused.values()):
+        src = offsets[inputs[0].name][0]
+        syn = b2.Synapses(
+            src, entry.target, "w : 1", on_pre=entry.action, delay=entry.delay_ms * b2.ms, name=f"inputs_{k}"
+        )
+        syn.connect(i=np.concatenate(entry.i), j=np.concatenate(entry.j))
+        syn.w = _values(np.concatenate(entry.w))
+        built.objects.append(syn)
+        for name in entry.names:
+            built.synapses.setdefault(name, syn)
     for probe in network.probes:
         every = (probe.every_ms or dt) * b2.ms
         if probe.variable == "spikes":
@@ -128,18 +158,55 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
     return built
 
 
-def _source(b2: Any, network: Network, pop: Population, duration_ms: float, seed: int, dt: float) -> Any:
-    trains = network.source_times(pop, duration_ms, seed)
+# One Brian2 NeuronGroup per class of cell populations with equal parameters, each
+# population a contiguous slice of it: every Brian2 object costs time at every step,
+# whatever it holds, so fewer and larger groups run faster.
+
+
+def _cell_classes(network: Network) -> list[list[Population]]:
+    """Cell populations grouped by equal cell parameters (initial potential aside), in order."""
+    classes: dict[str, list[Population]] = {}
+    for pop in network.populations:
+        if not pop.is_source:
+            params = {k: v for k, v in pop.cell.to_dict().items() if k != "v_init"}
+            classes.setdefault(repr(sorted(params.items())), []).append(pop)
+    return list(classes.values())
+
+
+def _merged_name(members: list[Population]) -> str:
+    name = "_".join(p.name for p in members)
+    return name if len(members) == 1 or len(name) <= 60 else f"{members[0].name}_and_{len(members) - 1}_more"
+
+
+def _views(group: Any, members: list[Population]) -> list[Any]:
+    """The slice of ``group`` that is each member (the group itself for a single member)."""
+    if len(members) == 1:
+        return [group]
+    bounds = np.cumsum([0] + [p.size for p in members])
+    return [group[int(a) : int(b)] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _merged(built: Built, group: Any, members: list[Population]) -> None:
+    built.objects.append(group)
+    for pop, view in zip(members, _views(group, members)):
+        built.groups[pop.name] = view
+
+
+def _source(b2: Any, network: Network, pops: list[Population], duration_ms: float, seed: int, dt: float) -> Any:
+    """One SpikeGeneratorGroup holding the source populations ``pops``, one after the other."""
     idx, times = [], []
-    for k, train in enumerate(trains):
-        # Brian2 places spikes on the time grid; two spikes of one neuron in one step
-        # would be one spike on any time-stepped simulator, so keep one.
-        steps = np.unique(np.rint(np.asarray(train) / dt).astype(np.int64))
-        idx.append(np.full(len(steps), k, dtype=np.int64))
-        times.append(steps * dt)
+    offset = 0
+    for pop in pops:
+        for k, train in enumerate(network.source_times(pop, duration_ms, seed)):
+            # Brian2 places spikes on the time grid; two spikes of one neuron in one step
+            # would be one spike on any time-stepped simulator, so keep one.
+            steps = np.unique(np.rint(np.asarray(train) / dt).astype(np.int64))
+            idx.append(np.full(len(steps), offset + k, dtype=np.int64))
+            times.append(steps * dt)
+        offset += pop.size
     indices = np.concatenate(idx) if idx else np.empty(0, dtype=np.int64)
     t = np.concatenate(times) if times else np.empty(0)
-    return b2.SpikeGeneratorGroup(pop.size, indices, t * b2.ms, name=pop.name)
+    return b2.SpikeGeneratorGroup(offset, indices, t * b2.ms, name=_merged_name(pops))
 
 
 def _namespace(b2: Any, cell: IF_curr_exp, dt: float) -> dict[str, Any]:
@@ -254,7 +321,6 @@ def _cells(b2: Any, pop: Population, dt: float, gated: bool = False) -> Any:
             name=f"{pop.name}_step",
         )
         group.refr = 0
-    group.v = (pop.initial_v if pop.initial_v is not None else cell.initial_v) * b2.mV
     if gated:
         group.gate_until = -1 * b2.second
     return group

@@ -1,0 +1,108 @@
+"""Fewer Brian2 objects for the input side of a network: merged sources, fused synapses.
+
+Every Brian2 object costs time at every step, however little it does; in a memory
+circuit driven by many small spike-source populations that fixed cost dominates. The
+lowering therefore
+
+* puts every unrecorded spike source whose projections are all *simple* into one
+  ``SpikeGeneratorGroup`` (sources one after the other), and
+* fuses their simple projections into one ``Synapses`` object per (target group,
+  what a spike does, Brian2 delay): an excitatory or inhibitory current step of the
+  synapse's weight, or a plasticity gate opening for ``window_ms``.
+
+A projection is simple when its synapse is ``Static`` or ``Gate``, it has no device
+model and no weight probe. Each fused synapse keeps its own weight (with the
+receptor's scaling, see :func:`._brian2_build.syn_scale`) and indices, so the spikes are
+those of one object per projection; only the order in which same-step inputs are
+summed can differ, by rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from spikemem.cells import IF_cond_exp
+from spikemem.network import Network, Population, Projection
+from spikemem.synapses import Gate, Static
+
+#: above this many synapses a projection keeps its own object (rule-based connection).
+MAX_FUSED = 200_000
+
+
+@dataclass
+class Fused:
+    """Synapses of several projections sharing a target group, an action and a delay."""
+
+    action: str  # Brian2 on_pre code
+    delay_ms: float
+    target: Any
+    i: list[np.ndarray] = field(default_factory=list)
+    j: list[np.ndarray] = field(default_factory=list)
+    w: list[np.ndarray] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+
+def simple(network: Network, proj: Projection, probed: set[str], seed: int) -> bool:
+    """Whether a projection can join a fused object (module docstring)."""
+    pre, post = network.population(proj.pre).size, network.population(proj.post).size
+    return (
+        isinstance(proj.synapse, (Static, Gate))
+        and proj.device is None
+        and proj.name not in probed
+        and proj.connector.count(pre, post, seed) <= MAX_FUSED
+    )
+
+
+def mergeable_sources(network: Network, probed: set[str], seed: int) -> list[Population]:
+    """Unrecorded sources all of whose projections are simple (worth merging when there
+    are two or more)."""
+    recorded = {probe.target for probe in network.probes}
+    out = []
+    for pop in network.populations:
+        if (
+            pop.is_source
+            and pop.name not in recorded
+            and all(simple(network, p, probed, seed) for p in network.projections if p.pre == pop.name)
+        ):
+            out.append(pop)
+    return out if len(out) > 1 else []
+
+
+def action(network: Network, proj: Projection, dt: float) -> tuple[str, float]:
+    """The on_pre code of a simple projection in terms of its synapse's ``w``, and the
+    factor its weights take on arrival (the receptor's scaling on spinnaker cells)."""
+    from ._brian2_build import syn_scale
+
+    if isinstance(proj.synapse, Gate):
+        return f"gate_until_post = t + {proj.synapse.window_ms!r}*ms", 1.0
+    cell = network.population(proj.post).cell
+    cond = isinstance(cell, IF_cond_exp)
+    var = (
+        ("g_e" if proj.receptor == "excitatory" else "g_i")
+        if cond
+        else ("i_e" if proj.receptor == "excitatory" else "i_i")
+    )
+    return f"{var}_post += w*{'uS' if cond else 'nA'}", syn_scale(cell, proj.receptor, dt)
+
+
+def add(
+    fused: dict[tuple[Any, ...], Fused],
+    target: Any,
+    code: str,
+    scale: float,
+    conns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    name: str,
+) -> None:
+    """File a projection's synapses ``(i, j, w, Brian2 delay)``, indices already offset
+    into the merged groups, under (target group, action, delay)."""
+    i, j, w, delays = conns
+    for d in np.unique(delays):
+        sel = delays == d
+        entry = fused.setdefault((id(target), code, round(float(d), 9)), Fused(code, float(d), target))
+        entry.i.append(i[sel])
+        entry.j.append(j[sel])
+        entry.w.append(w[sel] * scale)
+        entry.names.append(name)
