@@ -17,6 +17,12 @@ Time conventions (Brian2's default schedule: groups, thresholds, synapses, reset
 * Refractoriness: the membrane is held at ``v_reset`` for ``round(tau_refrac/dt)``
   steps after the spike step (NEST and sPyNNaker semantics); Brian2 counts the spike
   step itself, hence ``refractory = tau_refrac + dt`` for exact cells.
+
+Every Brian2 object costs time at every step, so populations of equal cells share one
+NeuronGroup (each a slice of it), and unrecorded spike sources whose projections are
+all static or gates share one SpikeGeneratorGroup and fused Synapses
+(:mod:`._brian2_fuse`). The CA3 functional circuit runs 23 active Brian2 objects per
+step instead of 59.
 """
 
 from __future__ import annotations
