@@ -108,30 +108,30 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
     weighed = {probe.target for probe in network.probes if probe.variable == "weight"}
     inputs = fuse.mergeable_sources(network, weighed, seed)
     offsets: dict[str, tuple[Any, int]] = {}  # population -> (whole Brian2 group, first index in it)
-    if inputs:
-        group = _source(b2, network, inputs, duration_ms, seed, dt)
-        built.objects.append(group)
-        for pop, start in zip(inputs, np.cumsum([0] + [p.size for p in inputs])):
-            offsets[pop.name] = (group, int(start))
+    if inputs:  # a SpikeGeneratorGroup cannot be sliced: only the fused synapses address these
+        _place(built, offsets, _source(b2, network, inputs, duration_ms, seed, dt), inputs, sliceable=False)
     for pop in network.populations:
-        if pop.is_source and pop.name not in offsets:  # Brian2 cannot slice a SpikeGeneratorGroup
-            _merged(built, _source(b2, network, [pop], duration_ms, seed, dt), [pop])
+        if pop.is_source and pop.name not in offsets:
+            _place(built, offsets, _source(b2, network, [pop], duration_ms, seed, dt), [pop])
     for members in _cell_classes(network):
         merged = Population(_merged_name(members), sum(p.size for p in members), members[0].cell)
-        group = _cells(b2, merged, dt, gated=any(p.name in gated_pops for p in members))
-        _merged(built, group, members)
-        for pop, view, start in zip(members, _views(group, members), np.cumsum([0] + [p.size for p in members])):
-            v0 = pop.initial_v if pop.initial_v is not None else pop.cell.initial_v
-            view.v = v0 * b2.mV
-            offsets[pop.name] = (group, int(start))
+        _place(built, offsets, _cells(b2, merged, dt, gated=any(p.name in gated_pops for p in members)), members)
+        for pop in members:
+            built.groups[pop.name].v = (pop.initial_v if pop.initial_v is not None else pop.cell.initial_v) * b2.mV
     fused: dict[tuple[Any, ...], fuse.Fused] = {}
+    input_names = {p.name for p in inputs}
     for proj in network.projections:
-        if proj.pre in {p.name for p in inputs}:
+        if proj.pre in input_names:
             conns = network.connections(proj, seed)
-            code, scale = fuse.action(network, proj, dt)
-            (src, i0), (tgt, j0) = offsets[proj.pre], offsets[proj.post]
+            (_, i0), (tgt, j0) = offsets[proj.pre], offsets[proj.post]
             delays = np.maximum(brian2_delay_ms(network.population(proj.post).cell, conns.delay, dt), 0.0)
-            fuse.add(fused, tgt, code, scale, (conns.i + i0, conns.j + j0, conns.weight, delays), proj.name)
+            fuse.add(
+                fused,
+                tgt,
+                fuse.action(network, proj, dt),
+                (conns.i + i0, conns.j + j0, conns.weight, delays),
+                proj.name,
+            )
             continue
         syn, conns = _projection(b2, network, proj, seed, built.groups)
         built.synapses[proj.name] = syn
@@ -184,18 +184,18 @@ def _merged_name(members: list[Population]) -> str:
     return name if len(members) == 1 or len(name) <= 60 else f"{members[0].name}_and_{len(members) - 1}_more"
 
 
-def _views(group: Any, members: list[Population]) -> list[Any]:
-    """The slice of ``group`` that is each member (the group itself for a single member)."""
-    if len(members) == 1:
-        return [group]
-    bounds = np.cumsum([0] + [p.size for p in members])
-    return [group[int(a) : int(b)] for a, b in zip(bounds[:-1], bounds[1:])]
-
-
-def _merged(built: Built, group: Any, members: list[Population]) -> None:
+def _place(
+    built: Built, offsets: dict[str, tuple[Any, int]], group: Any, members: list[Population], sliceable: bool = True
+) -> None:
+    """Add ``group``, which holds ``members`` one after the other: each member's start in it,
+    and (where Brian2 can slice the group) the member's own slice as its group."""
     built.objects.append(group)
-    for pop, view in zip(members, _views(group, members)):
-        built.groups[pop.name] = view
+    start = 0
+    for pop in members:
+        offsets[pop.name] = (group, start)
+        if sliceable:
+            built.groups[pop.name] = group if len(members) == 1 else group[start : start + pop.size]
+        start += pop.size
 
 
 def _source(b2: Any, network: Network, pops: list[Population], duration_ms: float, seed: int, dt: float) -> Any:

@@ -8,12 +8,12 @@ lowering therefore
   ``SpikeGeneratorGroup`` (sources one after the other), and
 * fuses their simple projections into one ``Synapses`` object per (target group,
   what a spike does, Brian2 delay): an excitatory or inhibitory current step of the
-  synapse's weight, or a plasticity gate opening for ``window_ms``.
+  synapse's weight (with the receptor's scaling, :func:`._brian2_build.syn_scale`), or
+  a plasticity gate opening for ``window_ms``.
 
 A projection is simple when its synapse is ``Static`` or ``Gate``, it has no device
-model and no weight probe. Each fused synapse keeps its own weight (with the
-receptor's scaling, see :func:`._brian2_build.syn_scale`) and indices, so the spikes are
-those of one object per projection; only the order in which same-step inputs are
+model and no weight probe. Each fused synapse keeps its own weight and indices, so the
+spikes are those of one object per projection; only the order in which same-step inputs are
 summed can differ, by rounding.
 """
 
@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from spikemem.cells import IF_cond_exp
 from spikemem.network import Network, Population, Projection
 from spikemem.synapses import Gate, Static
 
@@ -71,28 +70,19 @@ def mergeable_sources(network: Network, probed: set[str], seed: int) -> list[Pop
     return out if len(out) > 1 else []
 
 
-def action(network: Network, proj: Projection, dt: float) -> tuple[str, float]:
-    """The on_pre code of a simple projection in terms of its synapse's ``w``, and the
-    factor its weights take on arrival (the receptor's scaling on spinnaker cells)."""
-    from ._brian2_build import syn_scale
+def action(network: Network, proj: Projection, dt: float) -> str:
+    """The on_pre code of a simple projection, in terms of its synapse's ``w``."""
+    from ._brian2_build import _deliver
 
     if isinstance(proj.synapse, Gate):
-        return f"gate_until_post = t + {proj.synapse.window_ms!r}*ms", 1.0
-    cell = network.population(proj.post).cell
-    cond = isinstance(cell, IF_cond_exp)
-    var = (
-        ("g_e" if proj.receptor == "excitatory" else "g_i")
-        if cond
-        else ("i_e" if proj.receptor == "excitatory" else "i_i")
-    )
-    return f"{var}_post += w*{'uS' if cond else 'nA'}", syn_scale(cell, proj.receptor, dt)
+        return f"gate_until_post = t + {proj.synapse.window_ms!r}*ms"
+    return _deliver(network.population(proj.post).cell, proj.receptor, dt)
 
 
 def add(
     fused: dict[tuple[Any, ...], Fused],
     target: Any,
     code: str,
-    scale: float,
     conns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     name: str,
 ) -> None:
@@ -104,5 +94,5 @@ def add(
         entry = fused.setdefault((id(target), code, round(float(d), 9)), Fused(code, float(d), target))
         entry.i.append(i[sel])
         entry.j.append(j[sel])
-        entry.w.append(w[sel] * scale)
+        entry.w.append(w[sel])
         entry.names.append(name)

@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from spikemem.network import Network
-from spikemem.synapses import STDP, Gate, GatedWrite
+from spikemem.network import Network, Projection
+from spikemem.synapses import Gate, GatedWrite
 
 _EPS = 1e-9
 
@@ -55,7 +55,7 @@ class GateWindows:
 class HostWrite:
     """One GatedWrite projection and the host's copy of its weights (pre × post, NaN: no synapse)."""
 
-    name: str
+    projection: Projection
     trigger: str
     trigger_pop: str
     other_pop: str
@@ -72,12 +72,9 @@ class HostWrite:
         if not writers.any():
             return False
         tags = gates[self.other_pop].open_at(x)
-        row = np.where(tags, self.w_max, self.w_min)
-        block = self.weights[writers, :] if self.trigger == "pre" else self.weights[:, writers]
-        if self.trigger == "pre":
-            self.weights[writers, :] = np.where(np.isnan(block), np.nan, row[None, :])
-        else:
-            self.weights[:, writers] = np.where(np.isnan(block), np.nan, row[:, None])
+        by_trigger = self.weights if self.trigger == "pre" else self.weights.T  # a view: rows = trigger neurons
+        block = by_trigger[writers]
+        by_trigger[writers] = np.where(np.isnan(block), np.nan, np.where(tags, self.w_max, self.w_min))
         return True
 
 
@@ -105,8 +102,6 @@ def unsupported(network: Network) -> tuple[str, str] | None:
                 "PyNN targets carry out gated writes on the host, which needs gate times known before the run "
                 "(gates driven by spike sources)",
             )
-        if isinstance(proj.synapse, STDP) and proj.synapse.gated:
-            return (f"gated STDP on {proj.name!r}", "PyNN's STDP rules have no third factor")
     return None
 
 
@@ -139,7 +134,7 @@ def plan(network: Network, duration_ms: float, source_times: Any) -> HostWrites:
         matrix[conns.i, conns.j] = conns.weight
         trigger_pop, other_pop = (proj.pre, proj.post) if syn.trigger == "pre" else (proj.post, proj.pre)
         lag = syn.delay if syn.trigger == "pre" else 0.0
-        host.writes.append(HostWrite(proj.name, syn.trigger, trigger_pop, other_pop, lag, syn.w_min, syn.w_max, matrix))
+        host.writes.append(HostWrite(proj, syn.trigger, trigger_pop, other_pop, lag, syn.w_min, syn.w_max, matrix))
         win = host.gates[trigger_pop]
         for lo, hi in zip(win.lo - lag, win.hi - lag):
             first = max(0, int(np.ceil(lo / dt - _EPS)))

@@ -170,12 +170,14 @@ def ageing_code(low: Lowered, pending: bool = False) -> str:
         t = dev.t_inf + dev.t0
         log_ratio = math.log(t / dev.t0) if dev.t_inf > 0 else 0.0
         sqrt_ln = math.sqrt(math.log((t + rram.PCM_T_READ) / (2 * rram.PCM_T_READ)))
+        (a_mu, b_mu, lo_mu, hi_mu), (a_sd, b_sd, lo_sd, hi_sd) = rram.PCM_NU_MU, rram.PCM_NU_SD
+        a_q, b_q, floor_q, cap_q = rram.PCM_QS
         lines += [
             f"rram_rel = clip(gp_t*{1.0 / dev.g_max!r}, 1e-7, {_INF})",
-            "rram_nu = abs(clip(-0.0155*log(rram_rel) + 0.0244, 0.049, 0.1)"
-            f" + clip(-0.0125*log(rram_rel) - 0.0059, 0.008, 0.045)*randn())*{dev.drift_scale!r}",
+            f"rram_nu = abs(clip({a_mu!r}*log(rram_rel) + {b_mu!r}, {lo_mu!r}, {hi_mu!r})"
+            f" + clip({a_sd!r}*log(rram_rel) + {b_sd!r}, {lo_sd!r}, {hi_sd!r})*randn())*{dev.drift_scale!r}",
             f"rram_gd = gp*exp(-rram_nu*{log_ratio!r})",
-            f"rram_qs = clip(0.0088/clip((abs(gp)*{1.0 / dev.g_max!r})**0.65, 1e-3, {_INF}), 0, 0.2)",
+            f"rram_qs = clip({a_q!r}/clip((abs(gp)*{1.0 / dev.g_max!r})**{b_q!r}, {floor_q!r}, {_INF}), 0, {cap_q!r})",
             f"rram_gd = clip(rram_gd + abs(rram_gd)*rram_qs*{sqrt_ln!r}*randn(), 0, {_INF})",
         ]
     else:

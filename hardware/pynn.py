@@ -636,13 +636,12 @@ def _host_writes(
         for write in host.writes:
             spiked = now[write.trigger_pop] > before[write.trigger_pop]
             if write.write(spiked, step * dt, host.gates):
-                proj = next(p for p in network.projections if p.name == write.name)
                 matrix = write.weights.copy()
                 known = ~np.isnan(matrix)
                 assert backend is not None
-                matrix[known] = signed_weights(network, proj, matrix[known], backend)
+                matrix[known] = signed_weights(network, write.projection, matrix[known], backend)
                 _forget_connection_cache(sim)
-                lowered.projections[write.name].set(weight=matrix)
+                lowered.projections[write.projection.name].set(weight=matrix)
     return now, stop
 
 

@@ -66,6 +66,11 @@ CMO_PROG = (0.011219, 0.011290)
 RELAX_MEAN, RELAX_STD, RELAX_STD0 = -0.089, 0.0420, 0.4118
 #: PCM 1/f read-noise fit (§4): read time (s) and Q_s constants.
 PCM_T_READ = 250e-9
+#: PCM drift exponent statistics (§5.1): clip(slope·ln(g_T/g_max) + offset, lo, hi) for μ_ν and σ_ν
+PCM_NU_MU = (-0.0155, 0.0244, 0.049, 0.1)
+PCM_NU_SD = (-0.0125, -0.0059, 0.008, 0.045)
+#: PCM 1/f noise amplitude (§4): Q_s = min(a / max((|g|/g_max)^b, floor), cap) as (a, b, floor, cap)
+PCM_QS = (0.0088, 0.65, 1e-3, 0.2)
 
 _DEVICE_STREAM = 0x52A4  # mixes the device draws apart from the connector's
 
@@ -496,8 +501,9 @@ def pcm_drift_nu(g_target: np.ndarray, g_max: float, drift_scale: float, rng: An
     (g_T/g_max floored at 1e-7 as in aihwkit).
     """
     rel = np.maximum(np.abs(np.asarray(g_target, dtype=float)) / g_max, 1e-7)
-    mu = np.clip(-0.0155 * np.log(rel) + 0.0244, 0.049, 0.1)
-    sd = np.clip(-0.0125 * np.log(rel) - 0.0059, 0.008, 0.045)
+    (a_mu, b_mu, lo_mu, hi_mu), (a_sd, b_sd, lo_sd, hi_sd) = PCM_NU_MU, PCM_NU_SD
+    mu = np.clip(a_mu * np.log(rel) + b_mu, lo_mu, hi_mu)
+    sd = np.clip(a_sd * np.log(rel) + b_sd, lo_sd, hi_sd)
     return np.abs(mu + sd * rng.standard_normal(rel.shape)) * drift_scale
 
 
@@ -507,7 +513,8 @@ def pcm_read_sigma(g_prog: np.ndarray, g_max: float, t: float) -> np.ndarray:
     Relative σ of the 1/f noise accumulated up to ``t = t_inf + t0`` seconds after
     programming; t_read = 250 ns.
     """
-    q_s = np.minimum(0.0088 / np.maximum((np.abs(np.asarray(g_prog, dtype=float)) / g_max) ** 0.65, 1e-3), 0.2)
+    a, b, floor, cap = PCM_QS
+    q_s = np.minimum(a / np.maximum((np.abs(np.asarray(g_prog, dtype=float)) / g_max) ** b, floor), cap)
     return q_s * math.sqrt(math.log((t + PCM_T_READ) / (2 * PCM_T_READ)))
 
 

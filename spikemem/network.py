@@ -170,15 +170,19 @@ class Network(Node):
         gated = {p.post for p in self.projections if isinstance(p.synapse, Gate)}
         for proj in self.projections:
             syn = proj.synapse
-            if isinstance(syn, GatedWrite) or (isinstance(syn, STDP) and syn.gated):
-                rule = "GatedWrite" if isinstance(syn, GatedWrite) else "gated STDP"
-                for end in (proj.pre, proj.post):
-                    if end not in gated:
-                        raise ValidationError(
-                            f"Projection {proj.name!r}.synapse" + ("" if isinstance(syn, GatedWrite) else ".gated"),
-                            type(syn).__name__ if isinstance(syn, GatedWrite) else True,
-                            f"a Gate projection onto {end!r} ({rule} needs gates on its pre and post populations)",
-                        )
+            if isinstance(syn, GatedWrite):
+                field, value, rule = "synapse", "GatedWrite", "GatedWrite"
+            elif isinstance(syn, STDP) and syn.gated:
+                field, value, rule = "synapse.gated", True, "gated STDP"
+            else:
+                continue
+            for end in (proj.pre, proj.post):
+                if end not in gated:
+                    raise ValidationError(
+                        f"Projection {proj.name!r}.{field}",
+                        value,
+                        f"a Gate projection onto {end!r} ({rule} needs gates on its pre and post populations)",
+                    )
         projs = {p.name: p for p in self.projections}
         probed: set[tuple[str, str]] = set()
         for probe in self.probes:
