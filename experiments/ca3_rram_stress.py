@@ -421,9 +421,7 @@ def run(args: argparse.Namespace) -> Report:
     workers = _count("--workers", args.workers)
     check_output_paths(args.out, args.plot)
     started = now_utc()
-    resume_file = resume_path(config, args.out)  # type: ignore[arg-type]
-    if not args.out:
-        resume_file = resume_file.with_name(f"rram-{config.digest()}.jsonl")
+    resume_file = resume_path(config, args.out, "rram")
     results, resumed = sweep(
         config, resume_file, args.resume, workers, None, not args.no_progress, rs.run_point, "stress rram"
     )

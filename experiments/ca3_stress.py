@@ -388,11 +388,12 @@ def run_point(point: Point, config: StressConfig, keep_answers: bool = False) ->
 # --- the sweep: resume file, workers, Dask ---------------------------------------------
 
 
-def resume_path(config: StressConfig, out: str | None) -> Path:
-    """Where finished points are kept while a sweep runs."""
+def resume_path(config: Any, out: str | None, kind: str = "ca3") -> Path:
+    """Where finished points of a ``spikemem stress KIND`` sweep are kept while it runs
+    (``config`` has a ``digest()``)."""
     if out:
         return Path(f"{out}.resume.jsonl")
-    return cache_dir("stress") / f"ca3-{config.digest()}.jsonl"
+    return cache_dir("stress") / f"{kind}-{config.digest()}.jsonl"
 
 
 def load_resume(path: Path, config: Any) -> dict[str, dict[str, Any]]:

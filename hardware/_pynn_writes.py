@@ -92,6 +92,12 @@ class HostWrites:
         return {w.trigger_pop for w in self.writes}
 
 
+def ends(proj: Projection) -> tuple[str, str]:
+    """A GatedWrite projection's (trigger population, tagged population)."""
+    assert isinstance(proj.synapse, GatedWrite)
+    return (proj.pre, proj.post) if proj.synapse.trigger == "pre" else (proj.post, proj.pre)
+
+
 def unsupported(network: Network) -> tuple[str, str] | None:
     """Why the host cannot carry out this network's gates, as (feature, reason), or None."""
     pops = {p.name: p for p in network.populations}
@@ -132,7 +138,7 @@ def plan(network: Network, duration_ms: float, source_times: Any) -> HostWrites:
         conns = network.connections(proj)
         matrix = np.full((network.population(proj.pre).size, network.population(proj.post).size), np.nan)
         matrix[conns.i, conns.j] = conns.weight
-        trigger_pop, other_pop = (proj.pre, proj.post) if syn.trigger == "pre" else (proj.post, proj.pre)
+        trigger_pop, other_pop = ends(proj)
         lag = syn.delay if syn.trigger == "pre" else 0.0
         host.writes.append(HostWrite(proj, syn.trigger, trigger_pop, other_pop, lag, syn.w_min, syn.w_max, matrix))
         win = host.gates[trigger_pop]

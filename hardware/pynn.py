@@ -496,8 +496,7 @@ def lower(
         lowered.connections[proj.name] = (conns.i, conns.j)
         lowered.units[proj.name] = "uS" if isinstance(post, IF_cond_exp) else "nA"
     recorded = {p.target for p in network.probes if p.variable == "spikes"}
-    writes = [p for p in network.projections if isinstance(p.synapse, GatedWrite)]
-    triggers = {p.post if p.synapse.trigger == "post" else p.pre for p in writes}
+    triggers = {host_side.ends(p)[0] for p in network.projections if isinstance(p.synapse, GatedWrite)}
     for name in sorted(recorded | triggers):
         lowered.populations[name].record("spikes")
     for probe in network.probes:

@@ -220,7 +220,9 @@ def test_default_sweep_finds_breaking_points() -> None:
     recalls to 1 % of stuck devices, and never breaks on levels (binary set/reset weights sit on
     every level grid)."""
     config = cli.config_from_args(parse("--target", TARGET))
-    results, _ = ca3_stress.sweep(config, ca3_stress.resume_path(config, None), progress=False, runner=rs.run_point)
+    results, _ = ca3_stress.sweep(
+        config, ca3_stress.resume_path(config, None, "rram"), progress=False, runner=rs.run_point
+    )
     rows, breaks = rs.summarise(config, results)
     functional = {b["param"]: b["value"] for b in breaks if b["mode"] == "functional"}
     assert functional["levels"] is None
