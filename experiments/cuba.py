@@ -16,11 +16,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="results HDF5 file")
     p.add_argument("--plot", help="raster image file")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> Report:
     net = cuba_network(args.neurons, seed=args.seed + 1)
-    res = simulate(net, args.duration, target=args.target, seed=args.seed, progress=True)
+    res = simulate(net, args.duration, target=args.target, seed=args.seed, progress=not args.no_progress)
     files = []
     if args.out:
         res.save(args.out)

@@ -96,26 +96,40 @@ class Built:
     v_monitors: dict[str, Any] = field(default_factory=dict)
     w_monitors: dict[str, Any] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
+    names: set[str] = field(default_factory=set)  # taken Brian2 names
+
+    def unique(self, base: str) -> str:
+        """``base``, or ``base_2``, ``base_3``, ... if a population, projection or earlier
+        Brian2 object has it (Brian2 needs unique names: populations ``exc`` and ``inh``
+        in one group must not be called like the projection ``exc_inh``)."""
+        name, k = base, 1
+        while name in self.names:
+            k += 1
+            name = f"{base}_{k}"
+        self.names.add(name)
+        return name
 
 
 def build(network: Network, duration_ms: float, seed: int) -> Built:
     """Create every Brian2 object of ``network`` (on the current Brian2 device)."""
     import brian2 as b2
 
-    built = Built()
+    built = Built(names={p.name for p in network.populations} | {p.name for p in network.projections})
     dt = network.dt
     gated_pops = {p.post for p in network.projections if isinstance(p.synapse, Gate)}
     weighed = {probe.target for probe in network.probes if probe.variable == "weight"}
     inputs = fuse.mergeable_sources(network, weighed, seed)
     offsets: dict[str, tuple[Any, int]] = {}  # population -> (whole Brian2 group, first index in it)
     if inputs:  # a SpikeGeneratorGroup cannot be sliced: only the fused synapses address these
-        _place(built, offsets, _source(b2, network, inputs, duration_ms, seed, dt), inputs, sliceable=False)
+        group = _source(b2, network, inputs, _merged_name(built, inputs), duration_ms, seed, dt)
+        _place(built, offsets, group, inputs, sliceable=False)
     for pop in network.populations:
         if pop.is_source and pop.name not in offsets:
-            _place(built, offsets, _source(b2, network, [pop], duration_ms, seed, dt), [pop])
+            _place(built, offsets, _source(b2, network, [pop], pop.name, duration_ms, seed, dt), [pop])
     for members in _cell_classes(network):
-        merged = Population(_merged_name(members), sum(p.size for p in members), members[0].cell)
-        _place(built, offsets, _cells(b2, merged, dt, gated=any(p.name in gated_pops for p in members)), members)
+        merged = Population(_merged_name(built, members), sum(p.size for p in members), members[0].cell)
+        gated = any(p.name in gated_pops for p in members)
+        _place(built, offsets, _cells(b2, merged, built.unique(f"{merged.name}_step"), dt, gated), members)
         for pop in members:
             built.groups[pop.name].v = (pop.initial_v if pop.initial_v is not None else pop.cell.initial_v) * b2.mV
     fused: dict[tuple[Any, ...], fuse.Fused] = {}
@@ -142,7 +156,12 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
     for k, entry in enumerate(fused.values()):
         src = offsets[inputs[0].name][0]
         syn = b2.Synapses(
-            src, entry.target, "w : 1", on_pre=entry.action, delay=entry.delay_ms * b2.ms, name=f"inputs_{k}"
+            src,
+            entry.target,
+            "w : 1",
+            on_pre=entry.action,
+            delay=entry.delay_ms * b2.ms,
+            name=built.unique(f"inputs_{k}"),
         )
         syn.connect(i=np.concatenate(entry.i), j=np.concatenate(entry.j))
         syn.w = _values(np.concatenate(entry.w))
@@ -152,13 +171,17 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
     for probe in network.probes:
         every = (probe.every_ms or dt) * b2.ms
         if probe.variable == "spikes":
-            mon = b2.SpikeMonitor(built.groups[probe.target], name=f"spikes_{probe.target}")
+            mon = b2.SpikeMonitor(built.groups[probe.target], name=built.unique(f"spikes_{probe.target}"))
             built.spike_monitors[probe.target] = mon
         elif probe.variable == "v":
-            mon = b2.StateMonitor(built.groups[probe.target], "v", record=True, dt=every, name=f"v_{probe.target}")
+            mon = b2.StateMonitor(
+                built.groups[probe.target], "v", record=True, dt=every, name=built.unique(f"v_{probe.target}")
+            )
             built.v_monitors[probe.target] = mon
         else:
-            mon = b2.StateMonitor(built.synapses[probe.target], "w", record=True, dt=every, name=f"w_{probe.target}")
+            mon = b2.StateMonitor(
+                built.synapses[probe.target], "w", record=True, dt=every, name=built.unique(f"w_{probe.target}")
+            )
             built.w_monitors[probe.target] = mon
         built.objects.append(mon)
     return built
@@ -179,9 +202,13 @@ def _cell_classes(network: Network) -> list[list[Population]]:
     return list(classes.values())
 
 
-def _merged_name(members: list[Population]) -> str:
+def _merged_name(built: Built, members: list[Population]) -> str:
+    """A Brian2 name for a group holding ``members``: a lone population's own name, else a
+    new unique one made of the members' names."""
+    if len(members) == 1:
+        return members[0].name
     name = "_".join(p.name for p in members)
-    return name if len(members) == 1 or len(name) <= 60 else f"{members[0].name}_and_{len(members) - 1}_more"
+    return built.unique(name if len(name) <= 60 else f"{members[0].name}_and_{len(members) - 1}_more")
 
 
 def _place(
@@ -198,7 +225,9 @@ def _place(
         start += pop.size
 
 
-def _source(b2: Any, network: Network, pops: list[Population], duration_ms: float, seed: int, dt: float) -> Any:
+def _source(
+    b2: Any, network: Network, pops: list[Population], name: str, duration_ms: float, seed: int, dt: float
+) -> Any:
     """One SpikeGeneratorGroup holding the source populations ``pops``, one after the other."""
     idx, times = [], []
     offset = 0
@@ -212,7 +241,7 @@ def _source(b2: Any, network: Network, pops: list[Population], duration_ms: floa
         offset += pop.size
     indices = np.concatenate(idx) if idx else np.empty(0, dtype=np.int64)
     t = np.concatenate(times) if times else np.empty(0)
-    return b2.SpikeGeneratorGroup(offset, indices, t * b2.ms, name=_merged_name(pops))
+    return b2.SpikeGeneratorGroup(offset, indices, t * b2.ms, name=name)
 
 
 def _namespace(b2: Any, cell: IF_curr_exp, dt: float) -> dict[str, Any]:
@@ -265,7 +294,8 @@ def _propagator(b2: Any, cell: IF_curr_exp, dt: float) -> dict[str, Any]:
     return out
 
 
-def _cells(b2: Any, pop: Population, dt: float, gated: bool = False) -> Any:
+def _cells(b2: Any, pop: Population, step_name: str, dt: float, gated: bool = False) -> Any:
+    """The NeuronGroup of ``pop`` (``step_name``: its per-step update, where it has one)."""
     cell = pop.cell
     assert isinstance(cell, IF_curr_exp)
     cond = isinstance(cell, IF_cond_exp)
@@ -289,7 +319,7 @@ def _cells(b2: Any, pop: Population, dt: float, gated: bool = False) -> Any:
             "i_e = i_e*p11_e\n"
             "i_i = i_i*p11_i\n",
             when="groups",
-            name=f"{pop.name}_step",
+            name=step_name,
         )
         group.refr = 0
     elif cell.integration == "exact":
@@ -324,7 +354,7 @@ def _cells(b2: Any, pop: Population, dt: float, gated: bool = False) -> Any:
             f"{syn_e} = {syn_e}*decay_e\n"
             f"{syn_i} = {syn_i}*decay_i\n",
             when="groups",
-            name=f"{pop.name}_step",
+            name=step_name,
         )
         group.refr = 0
     if gated:

@@ -12,6 +12,7 @@ import csv
 import functools
 import math
 from collections import defaultdict
+from typing import Any
 
 import pytest
 
@@ -56,15 +57,19 @@ def brian2_functional(name: str) -> ca3.CA3Run:
     return ca3.run_ca3(functional_schedule(name), mode="functional", target="brian2:numpy")
 
 
-@pytest.mark.parametrize("schedule_name", ["exp1", "exp2", "random"])
-@pytest.mark.parametrize(
-    "target",
-    [
-        "brian2:numpy",
-        pytest.param("pynn:brian2", marks=pytest.mark.pynn),
-        pytest.param("pynn:nest", marks=[pytest.mark.pynn, pytest.mark.nest]),
-    ],
-)
+def _functional_cases() -> list[Any]:
+    """(target, schedule) pairs; pyNN.brian2 pays ~0.5 s per host-write pause, so its
+    40-op random stream (~95 s) runs with ``-m slow`` only."""
+    marks = {"brian2:numpy": [], "pynn:brian2": [pytest.mark.pynn], "pynn:nest": [pytest.mark.pynn, pytest.mark.nest]}
+    cases = []
+    for target, target_marks in marks.items():
+        for name in ("exp1", "exp2", "random"):
+            slow = [pytest.mark.slow] if (target, name) == ("pynn:brian2", "random") else []
+            cases.append(pytest.param(target, name, marks=target_marks + slow, id=f"{target}-{name}"))
+    return cases
+
+
+@pytest.mark.parametrize(("target", "schedule_name"), _functional_cases())
 def test_functional_answers_per_target(target, schedule_name):
     """Functional mode answers like the ideal memory on every target, with the same answers
     and the same spikes as Brian2. The PyNN targets carry out the gated writes on the host

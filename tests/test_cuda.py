@@ -34,6 +34,7 @@ from spikemem import (
     simulate,
 )
 from spikemem.errors import TargetNotInstalled, UnsupportedFeature, ValidationError
+from spikemem.hardware import _brian2_build as lowering
 from spikemem.hardware import cuda
 from spikemem.models import ca3
 from spikemem.models.cuba import cuba_network
@@ -102,29 +103,44 @@ def test_deferred_stdp_refused_like_brian2():
 # --- code generation (brian2cuda, no GPU, no nvcc) --------------------------------------
 
 
+def _lowered(net: Network, duration_ms: float) -> lowering.Built:
+    """The Brian2 objects the lowering makes of ``net`` (on Brian2's runtime device)."""
+    import brian2 as b2
+
+    b2.set_device("runtime")
+    b2.BrianLogger.suppress_name("unused_brian_object")  # built to be looked at, never run
+    b2.defaultclock.dt = net.dt * b2.ms
+    return lowering.build(net, duration_ms, 0)
+
+
 def _code_objects(folder: Path) -> set[str]:
     return {p.stem for p in (folder / "code_objects").glob("*.cu")}
 
 
-def _assert_complete(folder: Path, net: Network) -> None:
+def _assert_complete(folder: Path, net: Network, duration_ms: float) -> None:
+    """The project has its sources, makefile and README and, for every Brian2 object of the
+    lowering (populations of equal cells share a group, unrecorded inputs one generator and
+    fused synapses), the code objects that run it; every projection and probe has an object."""
+    import brian2 as b2
+
     for name in ("main.cu", "network.cu", "objects.cu", "rand.cu", "run.cu", "makefile", "README.md"):
         assert (folder / name).is_file(), name
     objs = _code_objects(folder)
-    for pop in net.populations:
-        if pop.is_source:
-            assert f"{pop.name}_codeobject" in objs  # the spike generator
-        else:
-            assert f"{pop.name}_spike_thresholder_codeobject" in objs
-            assert f"{pop.name}_spike_resetter_codeobject" in objs
-            # the membrane update: Brian2's state updater or spikemem's explicit step
-            assert {f"{pop.name}_stateupdater_codeobject", f"{pop.name}_step_codeobject"} & objs
+    built = _lowered(net, duration_ms)
+    assert set(built.synapses) == {p.name for p in net.projections}
+    assert set(built.spike_monitors) == {p.target for p in net.probes if p.variable == "spikes"}
+    for obj in built.objects:
+        if isinstance(obj, b2.Synapses):
+            assert any(o.startswith(f"{obj.name}_synapses_create_") for o in objs), obj.name
+        elif not isinstance(obj, b2.NeuronGroup):  # spike generator, monitors
+            assert f"{obj.name}_codeobject" in objs, obj.name
+        # thresholder, resetter, state update or spikemem's explicit step, synaptic pathways
+        for part in obj.contained_objects:
+            if not (isinstance(part, b2.groups.neurongroup.StateUpdater) and not obj.equations.diff_eq_names):
+                assert f"{part.name}_codeobject" in objs, part.name
     for proj in net.projections:
-        assert any(o.startswith(f"{proj.name}_synapses_create_") for o in objs), proj.name
-        assert f"{proj.name}_pre_codeobject" in objs
         if isinstance(proj.synapse, STDP):
-            assert f"{proj.name}_post_codeobject" in objs
-    for probe in net.probes:
-        assert f"spikes_{probe.target}_codeobject" in objs
+            assert f"{built.synapses[proj.name].name}_post_codeobject" in objs, proj.name
     # every generated source is listed in the makefile
     makefile = (folder / "makefile").read_text()
     assert all(f"code_objects/{o}.cu" in makefile for o in objs)
@@ -132,15 +148,22 @@ def _assert_complete(folder: Path, net: Network) -> None:
 
 
 @needs_brian2cuda
-def test_generate_ca3_project(tmp_path):
-    net = exp1_network()
-    folder = cuda.export(net, tmp_path / "ca3", duration_ms=ca3.EXP1_DURATION_MS, compute_capability=8.6)
-    _assert_complete(folder, net)
+@pytest.mark.parametrize("mode", ["fidelity", "functional"])
+def test_generate_ca3_project(tmp_path, mode):
+    """Both CA3 circuits: the published one (STDP) and spikemem's (gated writes)."""
+    schedule = ca3.paper_schedule("exp1")
+    net = ca3.ca3_network(schedule, mode, record="all")
+    duration = ca3.duration_ms(schedule, mode)
+    folder = cuda.export(net, tmp_path / "ca3", duration_ms=duration, compute_capability=8.6)
+    _assert_complete(folder, net, duration)
     makefile = (folder / "makefile").read_text()
     assert "-arch=sm_86" in makefile and "-std=c++17" in makefile and "-lcurand" in makefile
     # all-to-all memories are connected by rule on the device: no index arrays were written
+    # (a 10 000 x 10 000 memory would need 1e8 of them)
+    by_rule = {p.name for p in net.projections if len(lowering.resolved(net, p).i) == 0}
+    assert by_rule & {"memory_cue_to_content", "memory_content_to_cue", "W_fwd", "W_bwd"} and len(by_rule) >= 2
     static = {p.name for p in (folder / "static_arrays").iterdir()}
-    assert static and all("INcue" in name or "INcont" in name for name in static), static
+    assert not {f"_static_array__array_{name}_sources" for name in by_rule} & static
     readme = (folder / "README.md").read_text()
     assert "make" in readme and "./main" in readme and "read_results" in readme
 
@@ -149,7 +172,7 @@ def test_generate_ca3_project(tmp_path):
 def test_generate_cuba_project(tmp_path):
     net = cuba_network(n_neurons=400, p_connect=0.05)
     folder = cuda.export(net, tmp_path / "cuba", duration_ms=50.0)
-    _assert_complete(folder, net)
+    _assert_complete(folder, net, 50.0)
     # random connectivity is resolved by spikemem and shipped as index arrays
     static = {p.name for p in (folder / "static_arrays").iterdir()}
     for proj in net.projections:
@@ -241,7 +264,6 @@ def test_gpu_batch_of_memories_matches_single_runs():
 def test_rule_connectors_stay_unmaterialised():
     """The lowering keeps one-to-one and all-to-all projections as rules: a uniform weight
     and delay, no index arrays (a 10 000 x 10 000 memory would be 1e8 of each)."""
-    from spikemem.hardware import _brian2_build as lowering
     from spikemem.models.ca3_fidelity import W
 
     net = exp1_network()
