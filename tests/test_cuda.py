@@ -292,8 +292,9 @@ def test_gpu_batch_of_memories_matches_single_runs():
 
 
 def test_rule_connectors_stay_unmaterialised():
-    """The lowering keeps one-to-one and all-to-all projections as rules: a uniform weight
-    and delay, no index arrays (a 10 000 x 10 000 memory would be 1e8 of each)."""
+    """The lowering resolves one-to-one and all-to-all projections as rules: a uniform weight
+    and delay, no index arrays (a 10 000 x 10 000 memory would be 1e8 of each). Small static
+    ones are then fused into shared Synapses with index arrays; the memories stay rules."""
     from spikemem.models.ca3_fidelity import W
 
     net = exp1_network()
