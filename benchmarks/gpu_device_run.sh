@@ -6,6 +6,7 @@
 # jinja2, cython, pytest).
 #   bash benchmarks/gpu_device_run.sh [SECONDS [BENCHMARK ARGS...]]   # default 575 s, all cases
 #   TESTS=0 bash benchmarks/gpu_device_run.sh 570 --cases ca3-10000 --timeout 520
+#   BENCH=0 bash benchmarks/gpu_device_run.sh 570                     # the three GPU tests only
 # Measured on an H200 box (16 cores): each CA3 CUDA project takes ~2-2.5 min of nvcc at -j16,
 # so one 10-minute command fits the GPU tests or one or two benchmark cases, not all.
 set -u
@@ -14,6 +15,7 @@ mkdir -p "$OUT"
 BUDGET=${1:-575}
 shift || true
 TESTS=${TESTS:-1}
+BENCH=${BENCH:-1}
 START=$(date +%s)
 left() { echo $((BUDGET - ($(date +%s) - START))); }
 note() { echo "== [$(($(date +%s) - START)) s] $*" | tee -a "$OUT/summary.txt"; }
@@ -47,10 +49,12 @@ if [ "$TESTS" = 1 ]; then
   note "pytest exit $? ($(tail -1 "$OUT/test_gpu_fidelity.log"))"
 fi
 
-note "benchmark"
-timeout $(($(left) - 20)) python3 benchmarks/gpu.py --budget $(($(left) - 30)) --json "$OUT/gpu_bench.json" "$@" 2>&1 |
-  tee "$OUT/bench.log"
-note "benchmark done"
+if [ "$BENCH" = 1 ]; then
+  note "benchmark"
+  timeout $(($(left) - 20)) python3 benchmarks/gpu.py --budget $(($(left) - 30)) --json "$OUT/gpu_bench.json" "$@" 2>&1 |
+    tee "$OUT/bench.log"
+  note "benchmark done"
+fi
 
 if [ "$TESTS" = 1 ] && [ "$(left)" -gt 330 ]; then
   note "remaining GPU tests (functional mode, batch), $(left) s left"
