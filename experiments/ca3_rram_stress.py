@@ -47,6 +47,7 @@ from .ca3_stress import (
     check_output_paths,
     parse_query_bits,
     parse_sizes,
+    pct,
     read_stress_file,
     resume_path,
     run_provenance,
@@ -210,10 +211,6 @@ def format_value(param: str, value: float | None) -> str:
     return f"{value:g}"
 
 
-def _pct(ok: int, total: int) -> str:
-    return f"{ok}/{total} ({100.0 * ok / total:.1f}%)" if total else "-"
-
-
 def table_rows(rows: list[dict[str, Any]], breaks: list[dict[str, Any]]) -> list[list[Any]]:
     first = {(b["mode"], b["n_cues"], b["n_bits"], b["param"]): b["value"] for b in breaks}
     out = []
@@ -228,13 +225,13 @@ def table_rows(rows: list[dict[str, Any]], breaks: list[dict[str, Any]]) -> list
                 f"{r['n_cues']}x{r['n_bits']}",
                 name,
                 format_value(r["param"], r["value"]),
-                _pct(r["recalls_correct"], r["recalls"]),
-                _pct(r["kept"], r["kept_of"]),
+                pct(r["recalls_correct"], r["recalls"], 1),
+                pct(r["kept"], r["kept_of"], 1),
                 r["missed_cues"],
                 r["false_cues"],
                 r["missed_bits"],
                 r["false_bits"],
-                _pct(r["forget_ok"], r["forget_probes"]),
+                pct(r["forget_ok"], r["forget_probes"], 1),
                 mark,
             ]
         )

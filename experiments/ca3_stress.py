@@ -544,10 +544,12 @@ COLUMNS = [
 ]
 
 
-def table_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
-    def pct(ok: int, total: int) -> str:
-        return f"{ok}/{total} ({100.0 * ok / total:.0f}%)" if total else "-"
+def pct(ok: int, total: int, decimals: int = 0) -> str:
+    """``ok/total (percent%)`` for a table cell; ``-`` when nothing was counted."""
+    return f"{ok}/{total} ({100.0 * ok / total:.{decimals}f}%)" if total else "-"
 
+
+def table_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
     out = []
     for r in rows:
         g = r["gaps"]

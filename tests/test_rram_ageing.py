@@ -22,8 +22,9 @@ import math
 
 import numpy as np
 import pytest
+from _pairing import pairing_network
 
-from spikemem import STDP, IF_curr_exp, Network, OneToOne, Population, Probe, Projection, SpikeSource, Static, simulate
+from spikemem import IF_curr_exp, Network, Population, Probe, Projection, SpikeSource, Static, simulate
 from spikemem.errors import ValidationError
 from spikemem.hardware import rram
 from spikemem.hardware.rram import RRAM, parse_device
@@ -55,19 +56,9 @@ def assert_mean_var(x: np.ndarray, mean: float, var: float) -> None:
 
 
 def learn_network(timing: str, device: RRAM | None) -> Network:
-    """N pairs: pre spikes, a driven post spike at ~3.5 ms; one potentiation per synapse,
-    then nothing changes the weights until a pre spike at 20 ms (a verify of the deferred rule)."""
-    pops = [
-        SpikeSource("pre", [PRE[timing]] * N),
-        SpikeSource("drive", [[2.5]] * N),
-        Population("post", N, IF_curr_exp(tau_syn_E=0.1, tau_refrac=2.0)),
-    ]
-    syn = STDP(weight=0.0, delay=1.0, tau_plus=20.0, tau_minus=1.0, A_plus=0.5, A_minus=0.5, w_max=1.0, timing=timing)
-    projs = [
-        Projection("plastic", "pre", "post", OneToOne(), syn, device=device),
-        Projection("drive_post", "drive", "post", OneToOne(), Static(weight=300.0, delay=1.0)),
-    ]
-    return Network(pops, projs, [Probe("plastic", "weight", every_ms=1.0)], dt=0.1)
+    """N pairs, one potentiation each, then nothing changes the weights until a pre spike at
+    20 ms (a verify of the deferred rule)."""
+    return pairing_network(N, timing, PRE[timing], device, [Probe("plastic", "weight", every_ms=1.0)])
 
 
 @functools.lru_cache

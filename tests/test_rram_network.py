@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _pairing import pairing_network
 
 from spikemem import (
-    STDP,
     IF_curr_exp,
     Network,
     OneToOne,
@@ -137,22 +137,9 @@ def test_read_noise_is_drawn_per_transmitted_spike() -> None:
 
 
 def stdp_network(timing: str, device: RRAM | None) -> Network:
-    """N independent pairs: a pre spike (two for deferred timing: the update is applied at
-    the next pre spike), then a driven post spike; one potentiation per synapse."""
+    """N pairs, one potentiation each; deferred timing gets a second pre spike to apply it."""
     pre = [1.0, 20.0] if timing == "deferred" else [1.0]
-    pops = [
-        SpikeSource("pre", [pre] * N),
-        SpikeSource("drive", [[2.5]] * N),
-        # a fast synapse and a long refractory period: one post spike at a fixed step, whatever
-        # the small initial weight of the plastic synapse adds
-        Population("post", N, IF_curr_exp(tau_syn_E=0.1, tau_refrac=2.0)),
-    ]
-    syn = STDP(weight=0.0, delay=1.0, tau_plus=20.0, tau_minus=1.0, A_plus=0.5, A_minus=0.5, w_max=1.0, timing=timing)
-    projs = [
-        Projection("plastic", "pre", "post", OneToOne(), syn, device=device),
-        Projection("drive_post", "drive", "post", OneToOne(), Static(weight=300.0, delay=1.0)),
-    ]
-    return Network(pops, projs, [Probe("post", "spikes"), Probe("plastic", "weight", every_ms=24.0)], dt=0.1)
+    return pairing_network(N, timing, pre, device, [Probe("post", "spikes"), Probe("plastic", "weight", every_ms=24.0)])
 
 
 def run_weights(timing: str, device: RRAM | None, seed: int = 4) -> tuple[np.ndarray, np.ndarray]:
