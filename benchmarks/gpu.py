@@ -71,20 +71,29 @@ def _digest(results: Any, pops: tuple[str, ...]) -> str:
     return h.hexdigest()[:16]
 
 
-def worker(case: str, side: str, ops: int, seed: int, threads: int, small: bool = False) -> dict[str, Any]:
-    """Build, run and decode one case on one side; return the measurements."""
-    from spikemem.batch import split, stack
+def case_network(case: str, ops: int, seed: int, small: bool = False) -> tuple[Any, float, list[Any]]:
+    """The network of one case, its duration in ms and its schedules (one per memory)."""
+    from spikemem.batch import stack
     from spikemem.models import ca3
-    from spikemem.simulate import simulate
 
     size, copies = (SMALL if small else CASES)[case]
-    t0 = time.perf_counter()
     schedules = [
         ca3.random_schedule(size, size, ops, spacing_ms=(7.0, 6.0), seed=seed + k, density=0.3) for k in range(copies)
     ]
     nets = [ca3.ca3_network(s, "fidelity") for s in schedules]
     network = nets[0] if copies == 1 else stack(nets)
-    duration = max(ca3.duration_ms(s, "fidelity") for s in schedules)
+    return network, max(ca3.duration_ms(s, "fidelity") for s in schedules), schedules
+
+
+def worker(case: str, side: str, ops: int, seed: int, threads: int, small: bool = False) -> dict[str, Any]:
+    """Build, run and decode one case on one side; return the measurements."""
+    from spikemem.batch import split
+    from spikemem.models import ca3
+    from spikemem.simulate import simulate
+
+    t0 = time.perf_counter()
+    network, duration, schedules = case_network(case, ops, seed, small)
+    copies = len(schedules)
     t1 = time.perf_counter()
     if side == "gpu":
         results = simulate(network, duration, target="cuda")
@@ -114,6 +123,7 @@ def worker(case: str, side: str, ops: int, seed: int, threads: int, small: bool 
         "spikes_sha": _digest(results, ("OUTcue", "OUTcont")),
         "output_spikes": len(results.spikes["OUTcue"]) + len(results.spikes["OUTcont"]),
         "device": prov.get("gpu", f"CPU, {threads} thread(s)"),
+        "compiled_earlier": bool(prov.get("compiled_earlier", False)),
     }
 
 
@@ -140,7 +150,7 @@ def _line(r: dict[str, Any]) -> str:
     return (
         f"{r['case']:<11} {r['side']:<4} {r['memories']:>5} x {r['ops_per_memory']:>3} ops  "
         f"{r['neurons']:>9,d} neurons {r['synapses']:>13,d} synapses  sim {r['sim_s']:.3f} s  "
-        f"loop {r['run_s']:8.3f} s  build {r['build_s']:7.1f} s  "
+        f"loop {r['run_s']:8.3f} s  {'load' if r.get('compiled_earlier') else 'build'} {r['build_s']:7.1f} s  "
         f"rate {r['rate']:9.4f} sim-s/wall-s  recalls {r['recalls_correct']}/{r['recalls']}  [{r['device']}]"
     )
 

@@ -16,6 +16,11 @@ project. Three stages, each of which a user can stop after:
 ``run`` (and ``simulate(..., target="cuda")``) does all three; ``export`` stops after
 generate or compile and writes a ``README.md`` on building and running the project on a
 GPU machine, plus a manifest that :func:`read_results` uses to load its output.
+:func:`run_project` runs a compiled project on a GPU machine that needs neither
+brian2cuda nor nvcc. A project compiled earlier for exactly the same run (its
+:func:`content_key`: network digest, duration, seed, compute capability, lowering source)
+is run again as it is, wherever it was compiled: ``benchmarks/gpu_prebuild.py`` uses this
+to do the nvcc work on a machine without a GPU.
 
 Options: ``build_dir`` (project folder; default a per-structure folder in the spikemem
 cache, so a second run of the same structure skips nvcc), ``compute_capability`` (a
@@ -221,8 +226,9 @@ def _cuda_prefs(b2: Any, compute_capability: float, jobs: int) -> Iterator[None]
         prefs["devices.cuda_standalone.cuda_backend.compute_capability"] = float(compute_capability)
         nvcc_args = [a for a in saved["devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc"]]
         prefs["devices.cuda_standalone.cuda_backend.extra_compile_args_nvcc"] = nvcc_args + ["-std=c++17"]
-        gcc_args = saved["codegen.cpp.extra_compile_args_gcc"]
-        prefs["codegen.cpp.extra_compile_args_gcc"] = [a.replace("c++11", "c++17") for a in gcc_args]
+        gcc_args = [a.replace("c++11", "c++17") for a in saved["codegen.cpp.extra_compile_args_gcc"]]
+        # host code for any x86-64: a project compiled here may run on a GPU machine with another CPU
+        prefs["codegen.cpp.extra_compile_args_gcc"] = [a for a in gcc_args if not a.startswith("-march=")]
         prefs["devices.cpp_standalone.extra_make_args_unix"] = [f"-j{jobs}"]
         dirs = curand_dirs()
         if dirs is not None:
@@ -252,6 +258,8 @@ def build(
 
     Returns the project folder and, when ``stage == "run"``, the Results. The folder
     holds ``network.h5`` and the manifest ``spikemem.json`` read by :func:`read_results`.
+    If the folder already holds this run compiled (same :func:`content_key`), the run
+    stage only runs it (:func:`run_project`).
     """
     check_stage(network, stage, build_dir=directory, compute_capability=compute_capability, jobs=jobs)
     import brian2 as b2
@@ -262,6 +270,10 @@ def build(
     _, _, n_jobs = _options(jobs=jobs)
     folder = Path(directory) if directory is not None else _default_dir(network, duration_ms, cc)
     folder.mkdir(parents=True, exist_ok=True)
+    key = content_key(network, duration_ms, seed, cc)
+    if stage == "run" and _compiled_for(folder, key):
+        with _locked(folder):
+            return folder, run_project(folder)
     _quiet(b2)
     results = None
     with _locked(folder), _cuda_prefs(b2, cc, n_jobs):
@@ -283,7 +295,7 @@ def build(
                 with_output=False,
             )
             elapsed = time.perf_counter() - t0
-            _write_manifest(b2, folder, network, built, duration_ms, seed, cc)
+            _write_manifest(b2, folder, network, built, duration_ms, seed, cc, key if stage != "generate" else None)
             if stage == "run":
                 results = lowering.collect(network, built, duration_ms)
                 run_s = float(getattr(b2.device, "_last_run_time", None) or b2.device.timers.get("run_binary", 0.0))
@@ -381,7 +393,60 @@ def read_results(directory: str | os.PathLike[str]) -> Results:
     return results
 
 
+def run_project(directory: str | os.PathLike[str]) -> Results:
+    """Run a compiled project's ``main`` on this machine's GPU and load its Results.
+
+    The project may have been compiled on another machine (``export(..., compile=True)``):
+    only a GPU and cuRAND's library are needed here, neither brian2cuda nor nvcc. cuRAND's
+    library folder found on this machine goes first on ``LD_LIBRARY_PATH``. The
+    provenance's ``run_s`` is the simulation loop's time as the program reports it.
+    """
+    folder = Path(directory)
+    if not (folder / MANIFEST).is_file() or not (folder / "main").is_file():
+        allowed = f"a compiled project of spikemem's cuda target (main, {MANIFEST})"
+        raise ValidationError("directory", str(folder), allowed)
+    found = gpus()
+    if not found:
+        raise UnsupportedFeature("cuda", "stage 'run'", "no NVIDIA GPU found (nvidia-smi lists none)")
+    (folder / "results").mkdir(exist_ok=True)
+    env = dict(os.environ)
+    dirs = curand_dirs()
+    if dirs is not None:
+        env["LD_LIBRARY_PATH"] = os.pathsep.join(p for p in (str(dirs[1]), env.get("LD_LIBRARY_PATH", "")) if p)
+    t0 = time.perf_counter()
+    proc = subprocess.run(["./main"], cwd=folder, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
+        raise RuntimeError(f"{folder / 'main'} failed with exit status {proc.returncode}: {tail}")
+    results = read_results(folder)
+    info = (folder / "results" / "last_run_info.txt").read_text().split()
+    run_s = float(info[0]) if info else wall
+    results.provenance.update(build_s=wall - run_s, run_s=run_s, gpu=found[0][0], compiled_earlier=True)
+    return results
+
+
+def content_key(network: Network, duration_ms: float, seed: int, compute_capability: float) -> str:
+    """What a compiled project must have been built from to be run again as it is:
+    the network's digest, the duration, the seed, the compute capability and the source
+    of the lowering (this module and ``hardware/*brian2*.py``)."""
+    fields = [network.digest(), float(duration_ms), int(seed), float(compute_capability)]
+    h = hashlib.sha256(json.dumps(fields).encode())
+    for source in [Path(__file__), *sorted(Path(__file__).parent.glob("*brian2*.py"))]:
+        h.update(source.read_bytes())
+    return h.hexdigest()
+
+
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _compiled_for(folder: Path, key: str) -> bool:
+    """Whether ``folder`` holds a compiled project of exactly this run (see :func:`content_key`)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    return manifest.get("compiled_key") == key and (folder / "main").is_file()
 
 
 def _default_dir(network: Network, duration_ms: float, cc: float) -> Path:
@@ -396,7 +461,7 @@ def _default_duration(network: Network) -> float:
 
 
 def _write_manifest(
-    b2: Any, folder: Path, network: Network, built: Any, duration_ms: float, seed: int, cc: float
+    b2: Any, folder: Path, network: Network, built: Any, duration_ms: float, seed: int, cc: float, compiled: str | None
 ) -> None:
     def entry(var: Any) -> dict[str, str]:
         return {"file": b2.device.get_array_filename(var), "dtype": np.dtype(var.dtype).str}
@@ -406,6 +471,7 @@ def _write_manifest(
         "duration_ms": float(duration_ms),
         "seed": int(seed),
         "compute_capability": float(cc),
+        "compiled_key": compiled,
         "spikes": {
             k: {"t": entry(m.variables["t"]), "i": entry(m.variables["i"])} for k, m in built.spike_monitors.items()
         },
@@ -450,10 +516,15 @@ The makefile targets one compute capability (`-arch=sm_XX`, from the option
 
     ./main
 
-It writes its monitors to `results/`. Read them back with spikemem:
+(on another machine than the one that compiled it, put cuRAND's library folder first:
+`LD_LIBRARY_PATH=<folder of libcurand.so.10> ./main`). It writes its monitors to
+`results/`. Read them back with spikemem:
 
     from spikemem.hardware.cuda import read_results
     results = read_results("{folder.name}")   # this folder; spikes, traces, weights
+
+or run and read in one step, timed, with cuRAND found on the GPU machine (no brian2cuda
+or nvcc needed there): `results = spikemem.hardware.cuda.run_project("{folder.name}")`.
 
 `network.h5` holds the network (`spikemem.load_network`), `spikemem.json` maps monitors
 to result files.

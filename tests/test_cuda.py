@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -86,6 +87,28 @@ def test_running_without_gpu_is_refused_before_building(tmp_path):
     with pytest.raises(expected):
         simulate(net, 10.0, target="cuda", build_dir=str(tmp_path / "project"))
     assert not (tmp_path / "project").exists()  # refused before anything was written
+
+
+def test_run_project_refuses_a_folder_without_a_compiled_project(tmp_path):
+    (tmp_path / "spikemem.json").write_text("{}")
+    with pytest.raises(ValidationError, match="compiled project"):
+        cuda.run_project(tmp_path)  # no main
+    assert not (tmp_path / "results").exists()
+
+
+def test_content_key_names_exactly_one_run():
+    """A compiled project is reused only for the same network, duration, seed and GPU generation."""
+    net = tiny_network()
+    key = cuda.content_key(net, 10.0, 0, 9.0)
+    assert key == cuda.content_key(tiny_network(), 10.0, 0, 9.0)
+    moved = net.replace(populations=(SpikeSource("inp", [[1.0, 6.0], [3.0]]), net.populations[1]))
+    others = [
+        cuda.content_key(moved, 10.0, 0, 9.0),  # one input spike 1 ms later
+        cuda.content_key(net, 11.0, 0, 9.0),
+        cuda.content_key(net, 10.0, 1, 9.0),
+        cuda.content_key(net, 10.0, 0, 8.0),
+    ]
+    assert len({key, *others}) == 5
 
 
 def test_deferred_stdp_refused_like_brian2():
@@ -164,6 +187,8 @@ def test_generate_ca3_project(tmp_path, mode):
     _assert_complete(folder, net, duration)
     makefile = (folder / "makefile").read_text()
     assert "-arch=sm_86" in makefile and "-std=c++17" in makefile and "-lcurand" in makefile
+    assert "-march=native" not in makefile  # host code runs on the GPU machine's CPU, whatever it is
+    assert json.loads((folder / "spikemem.json").read_text())["compiled_key"] is None  # never taken for compiled
     # the all-to-all memories are connected by rule on the device: no index arrays were
     # written (a 10 000 x 10 000 memory would need 1e8 of each)
     memories = {"memory_cue_to_content", "memory_content_to_cue", "W_fwd", "W_bwd"} & {p.name for p in net.projections}
@@ -227,6 +252,10 @@ def test_compile_with_nvcc(tmp_path):
     print(f"nvcc compile of the tiny project: {time.perf_counter() - t0:.1f} s")
     binary = folder / "main"
     assert binary.is_file() and binary.read_bytes()[:4] == b"\x7fELF"
+    # the manifest names what it was compiled from; host code for any x86-64 CPU
+    manifest = json.loads((folder / "spikemem.json").read_text())
+    assert manifest["compiled_key"] == cuda.content_key(tiny_network(), 10.0, 0, 8.0)
+    assert "-march=native" not in (folder / "makefile").read_text()
     cuobjdump = shutil.which("cuobjdump")
     if cuobjdump:
         listing = subprocess.run([cuobjdump, "--list-elf", str(binary)], capture_output=True, text=True).stdout
@@ -242,11 +271,36 @@ def _same_spikes(a, b) -> None:
         assert a.spikes[pop] == b.spikes[pop], pop
 
 
+def random_8x8() -> ca3.Schedule:
+    return ca3.random_schedule(8, 8, 12, spacing_ms=(6.0, 6.0), seed=5)
+
+
+def batch_schedules() -> list[ca3.Schedule]:
+    return [ca3.random_schedule(5, 6, 8, seed=s) for s in range(4)]
+
+
+def gpu_runs() -> dict[str, tuple[Network, float]]:
+    """Every (network, duration in ms) the ``gpu`` tests run on the cuda target, seed 0;
+    ``benchmarks/gpu_prebuild.py`` compiles them ahead on a machine without a GPU."""
+    from spikemem.batch import stack
+
+    exp1, random = ca3.paper_schedule("exp1"), random_8x8()
+    batch = batch_schedules()
+    return {
+        "fidelity-exp1": (exp1_network(), ca3.duration_ms(exp1, "fidelity")),
+        "functional-random": (ca3.ca3_network(random, "functional"), ca3.duration_ms(random, "functional")),
+        "batch": (
+            stack([ca3.ca3_network(s, "fidelity") for s in batch]),
+            max(ca3.duration_ms(s, "fidelity") for s in batch),
+        ),
+    }
+
+
 @pytest.mark.gpu
 @needs_gpu
 def test_gpu_ca3_functional_test_fidelity():
     """The paper's functional test (exp. 1) on the GPU: the CPU target's answers, C++
-    standalone's spike trains in every population; the project runs again by hand."""
+    standalone's spike trains in every population; the project runs again by itself."""
     schedule = ca3.paper_schedule("exp1")
     gpu = ca3.run_ca3(schedule, "fidelity", target="cuda", record="all")
     cpu = ca3.run_ca3(schedule, "fidelity", target="brian2:numpy", record="all")
@@ -254,20 +308,20 @@ def test_gpu_ca3_functional_test_fidelity():
     assert gpu.answers == cpu.answers
     assert gpu.score()["recalls_correct"] == cpu.score()["recalls_correct"]
     _same_spikes(gpu.results, cpp.results)
-    # the project left behind is a complete program: run it again as the README says
+    # the project left behind is a complete program: its main runs again without brian2cuda
     folder = Path(gpu.results.provenance["build_dir"])
     _same_spikes(cuda.read_results(folder), gpu.results)
     shutil.rmtree(folder / "results")
-    (folder / "results").mkdir()
-    subprocess.run(["./main"], cwd=folder, check=True, capture_output=True)
-    _same_spikes(cuda.read_results(folder), gpu.results)
+    again = cuda.run_project(folder)
+    _same_spikes(again, gpu.results)
+    assert again.provenance["run_s"] > 0
 
 
 @pytest.mark.gpu
 @needs_gpu
 def test_gpu_ca3_functional_mode_random_stream():
     """spikemem's functional circuit on a random stream: same answers as the CPU target."""
-    schedule = ca3.random_schedule(8, 8, 12, spacing_ms=(6.0, 6.0), seed=5)
+    schedule = random_8x8()
     gpu = ca3.run_ca3(schedule, "functional", target="cuda")
     cpu = ca3.run_ca3(schedule, "functional", target="brian2:numpy")
     assert gpu.answers == cpu.answers
@@ -281,7 +335,7 @@ def test_gpu_batch_of_memories_matches_single_runs():
     """Independent memories stacked into one GPU run answer as each does alone on the CPU."""
     from spikemem.batch import split, stack
 
-    schedules = [ca3.random_schedule(5, 6, 8, seed=s) for s in range(4)]
+    schedules = batch_schedules()
     nets = [ca3.ca3_network(s, "fidelity") for s in schedules]
     duration = max(ca3.duration_ms(s, "fidelity") for s in schedules)
     parts = split(simulate(stack(nets), duration, target="cuda"), nets)
