@@ -17,8 +17,12 @@ same output spikes. The last line is ``gpu_speedup=<GPU rate / C++ rate>`` at th
 largest CA3 size where both sides finished.
 
 Building dominates the wall time: on a 16-core H200 machine nvcc needs ~2-2.5 min for a
-CA3 CUDA project (-j16), g++ ~20 s for the C++ one; run the cases one at a time where
-time is short (``--cases``).
+CA3 CUDA project (-j16), g++ ~20 s for the C++ one. Compile the GPU side ahead with
+``benchmarks/gpu_prebuild.py`` (then its rows say ``setup``: everything the program does
+outside the simulation loop, synapse creation above all) and run the cases one at a time
+where time is short (``--cases``). brian2cuda creates and sorts synapses on the host, one
+thread: on an H100 machine that took 64 s for the batch's 5.1e7 synapses, and ca3-10000's
+5.0e8 did not finish within 521 s.
 
     python benchmarks/gpu.py                     # all cases, GPU and C++
     python benchmarks/gpu.py --small --sides cpp --ops 6   # a dry run of the script without a GPU
@@ -150,7 +154,7 @@ def _line(r: dict[str, Any]) -> str:
     return (
         f"{r['case']:<11} {r['side']:<4} {r['memories']:>5} x {r['ops_per_memory']:>3} ops  "
         f"{r['neurons']:>9,d} neurons {r['synapses']:>13,d} synapses  sim {r['sim_s']:.3f} s  "
-        f"loop {r['run_s']:8.3f} s  {'load' if r.get('compiled_earlier') else 'build'} {r['build_s']:7.1f} s  "
+        f"loop {r['run_s']:8.3f} s  {'setup' if r.get('compiled_earlier') else 'build'} {r['build_s']:7.1f} s  "
         f"rate {r['rate']:9.4f} sim-s/wall-s  recalls {r['recalls_correct']}/{r['recalls']}  [{r['device']}]"
     )
 
