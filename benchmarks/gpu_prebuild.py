@@ -99,10 +99,9 @@ def main(argv: list[str] | None = None) -> int:
 
     cc = args.compute_capability
     for label, (network, duration) in projects(args.which, args.cases).items():
-        folder = cuda._default_dir(network, duration, cc)
-        key = cuda.content_key(network, duration, 0, cc)
         if args.keys:
-            print(f"{label:<24} {folder.name}  {key[:16]}", flush=True)
+            key = cuda.content_key(network, duration, 0, cc)
+            print(f"{label:<24} {cuda._default_dir(network, duration, cc).name}  {key[:16]}", flush=True)
             continue
         t0 = time.perf_counter()
         folder, _ = cuda.build(network, duration, stage="compile", compute_capability=cc, jobs=args.jobs)
