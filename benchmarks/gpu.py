@@ -5,6 +5,10 @@ recalls at the maximum rate, 7 ms after a learn and 6 ms after a recall):
 
 ``ca3-1000``    N = M = 1 000 (2e6 plastic synapses, 5e6 in all)
 ``ca3-10000``   N = M = 10 000 (2e8 plastic synapses, 5e8 in all)
+
+(Synapse counts are the model's; its three all-to-all inhibitions, 3e8 of ca3-10000's
+synapses, run as spike-counting pools with a few thousand Brian2 synapses each,
+``hardware/_brian2_pool.py``.)
 ``batch-1000``  1 000 independent (100, 100) memories, each with its own stream, stacked
                 into one run (``spikemem.batch``); answers decoded per memory
 
@@ -22,7 +26,9 @@ CA3 CUDA project (-j16), g++ ~20 s for the C++ one. Compile the GPU side ahead w
 outside the simulation loop, synapse creation above all) and run the cases one at a time
 where time is short (``--cases``). brian2cuda creates and sorts synapses on the host, one
 thread: on an H100 machine that took 64 s for the batch's 5.1e7 synapses, and ca3-10000's
-5.0e8 did not finish within 521 s.
+5.0e8 did not finish within 521 s (before the inhibitions were pooled; 2.0e8 are left).
+A GPU run that is stopped prints the end of its program's ``main.log`` (how far the
+set-up got).
 
     python benchmarks/gpu.py                     # all cases, GPU and C++
     python benchmarks/gpu.py --small --sides cpp --ops 6   # a dry run of the script without a GPU
@@ -140,12 +146,24 @@ def _launch(case: str, side: str, ops: int, seed: int, threads: int, timeout: fl
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
-        return {"case": case, "side": side, "error": f"stopped after {timeout:.0f} s"}
+        error = f"stopped after {timeout:.0f} s"
+        log = _newest_main_log() if side == "gpu" else None
+        if log is not None:
+            error += f"; {log} ends: " + " | ".join(log.read_text(errors="replace").strip().splitlines()[-3:])
+        return {"case": case, "side": side, "error": error}
     lines = [line for line in out.splitlines() if line.startswith("{")]
     if proc.returncode or not lines:
         tail = (err or out).strip().splitlines()[-3:]
         return {"case": case, "side": side, "error": f"exit {proc.returncode}: " + " | ".join(tail)}
     return json.loads(lines[-1])
+
+
+def _newest_main_log() -> Any:
+    """The ``main.log`` most recently written by a CUDA project in the spikemem cache, or None."""
+    from spikemem.cache import cache_dir
+
+    logs = list(cache_dir("cuda_standalone").glob("*/main.log"))
+    return max(logs, key=lambda p: p.stat().st_mtime) if logs else None
 
 
 def _line(r: dict[str, Any]) -> str:

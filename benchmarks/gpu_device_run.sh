@@ -65,4 +65,8 @@ if [ "$BENCH" = 1 ]; then
   note "benchmark done"
 fi
 
+# the GPU programs' own output (brian2cuda reports each synaptic pathway it has set up)
+for log in "$SPIKEMEM_CACHE"/cuda_standalone/*/main.log; do
+  [ -f "$log" ] && { echo "== $log"; tail -4 "$log"; } >>"$OUT/main_logs.txt"
+done
 cat "$OUT/summary.txt"

@@ -24,6 +24,8 @@ static or gates share one SpikeGeneratorGroup, and static and gate projections a
 into one Synapses object per (source group, target group, action, delay)
 (:mod:`._brian2_fuse`). The CUBA network becomes one NeuronGroup and two Synapses, as in
 the hand-written Brian2 example; the CA3 functional circuit has 12 Brian2 objects.
+Large uniform all-to-all static projections (the CA3's inhibitions) go through
+spike-counting pools instead of ``|pre|·|post|`` synapses (:mod:`._brian2_pool`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from spikemem.results import Results, SpikeTrains, Trace
 from spikemem.synapses import STDP, Gate, GatedWrite
 
 from . import _brian2_fuse as fuse
+from . import _brian2_pool as pool
 from . import _rram_brian2 as rram_b2
 
 # Continuous-time conductance-based cell (exponential Euler; the current-based cell is
@@ -134,8 +137,25 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
         _place(built, offsets, _cells(b2, merged, built.unique(f"{merged.name}_step"), dt, gated), members)
         for pop in members:
             built.groups[pop.name].v = (pop.initial_v if pop.initial_v is not None else pop.cell.initial_v) * b2.mV
+    pools = _pools(b2, network, built, weighed, seed)
     fused: dict[tuple[Any, ...], fuse.Fused] = {}
     for proj in network.projections:
+        if proj.name in pools:
+            cell = network.population(proj.post).cell
+            syn, made = pool.connect(
+                b2,
+                network,
+                proj,
+                pools[proj.name],
+                built.groups[proj.pre],
+                built.groups[proj.post],
+                lambda weight, cell=cell, proj=proj: _deliver(cell, proj.receptor, dt, weight),
+                _delay_steps(network, proj),
+                built.unique,
+            )
+            built.synapses[proj.name] = syn
+            built.objects += made
+            continue
         if fuse.simple(network, proj, weighed, seed):  # as is every projection of a merged input
             conns = network.connections(proj, seed)
             (src, i0), (tgt, j0) = offsets[proj.pre], offsets[proj.post]
@@ -182,6 +202,29 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
             built.w_monitors[probe.target] = mon
         built.objects.append(mon)
     return built
+
+
+def _delay_steps(network: Network, proj: Projection) -> int:
+    """The Brian2 delay of a rule-based projection (uniform), in steps."""
+    cell = network.population(proj.post).cell
+    return int(round(max(brian2_delay_ms(cell, float(proj.synapse.delay), network.dt), 0.0) / network.dt))
+
+
+def _pools(b2: Any, network: Network, built: Built, weighed: set[str], seed: int) -> dict[str, Any]:
+    """Projection name → its slice of the pool group, for the projections realised by
+    spike-counting pools (:mod:`._brian2_pool`); the group joins ``built``."""
+    pooled = [
+        p
+        for p in network.projections
+        if by_rule(p.connector) and pool.poolable(network, p, weighed, seed, _delay_steps(network, p))
+    ]
+    if not pooled:
+        return {}
+    sizes = [pool.blocks(network, p)[0] for p in pooled]
+    group = pool.pool_group(b2, sum(sizes), built.unique("pools"), built.unique("pools_step"))
+    built.objects.append(group)
+    starts = np.cumsum([0, *sizes])
+    return {p.name: group[int(s) : int(s) + n] for p, s, n in zip(pooled, starts, sizes)}
 
 
 # One Brian2 NeuronGroup per class of cell populations with equal parameters, each

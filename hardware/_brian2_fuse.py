@@ -15,7 +15,8 @@ populations of equal cells, that fixed cost dominates. The lowering therefore
 
 A projection is simple when its synapse is ``Static`` or ``Gate``, it has no device
 model and no weight probe, and it is not a large rule-based connection (those stay rules,
-generated on the device in standalone mode, instead of index arrays). Each fused synapse
+generated on the device in standalone mode, instead of index arrays, or become
+spike-counting pools, :mod:`._brian2_pool`). Each fused synapse
 keeps its own weight, delay and indices, so the spikes are those of one object per
 projection; only the order in which same-step inputs are summed can differ, by rounding.
 """

@@ -31,30 +31,52 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
 import json
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from spikemem._checks import count, finite
 from spikemem.cache import cache_dir
 from spikemem.errors import UnsupportedFeature, ValidationError
-from spikemem.io import load_network, save_network
 from spikemem.network import Network
 from spikemem.provenance import provenance
-from spikemem.results import Results, SpikeTrains, Trace
+from spikemem.results import Results
 from spikemem.sources import SpikeTimes
 from spikemem.targets import FEATURES, TargetInfo
 
 from . import _brian2_build as lowering
+from ._cuda_machine import (
+    DEFAULT_COMPUTE_CAPABILITY,
+    curand_dirs,
+    default_compute_capability,
+    gpus,
+    link_dir,
+    nvcc_path,
+)
+from ._cuda_project import LOG, MANIFEST, compiled_for, read_results, run_project, write_manifest
 from .brian2 import _locked, _quiet, check_deferred, structure_key
+
+__all__ = [
+    "DEFAULT_COMPUTE_CAPABILITY",
+    "LOG",
+    "MANIFEST",
+    "TARGET",
+    "build",
+    "check",
+    "check_stage",
+    "content_key",
+    "curand_dirs",
+    "default_compute_capability",
+    "export",
+    "gpus",
+    "nvcc_path",
+    "read_results",
+    "run",
+    "run_project",
+]
 
 TARGET = TargetInfo(
     name="cuda",
@@ -66,8 +88,6 @@ TARGET = TargetInfo(
 
 OPTIONS = ("build_dir", "compute_capability", "jobs")
 STAGES = ("generate", "compile", "run")
-DEFAULT_COMPUTE_CAPABILITY = 9.0
-MANIFEST = "spikemem.json"
 
 
 # --- checks -----------------------------------------------------------------------------
@@ -82,7 +102,8 @@ def check_stage(network: Network, stage: str, **options: Any) -> None:
     """Refuse what this target or this machine cannot do up to ``stage``.
 
     ``"generate"`` needs brian2cuda only, ``"compile"`` also nvcc and cuRAND, ``"run"``
-    also an NVIDIA GPU.
+    an NVIDIA GPU, and nvcc and cuRAND too unless the project was compiled earlier
+    (:func:`build` checks those once it knows).
     """
     if stage not in STAGES:
         raise ValidationError("stage", stage, "one of " + ", ".join(STAGES))
@@ -97,13 +118,18 @@ def check_stage(network: Network, stage: str, **options: Any) -> None:
             "stage 'run'",
             "no NVIDIA GPU found (nvidia-smi lists none); use export(..., compile=True) and run it on a GPU machine",
         )
-    if stage in ("compile", "run"):
-        if nvcc_path() is None:
-            raise UnsupportedFeature("cuda", f"stage {stage!r}", "nvcc (the CUDA toolkit) is not on PATH")
-        if curand_dirs() is None:
-            raise UnsupportedFeature(
-                "cuda", f"stage {stage!r}", "cuRAND headers and library not found: pip install nvidia-curand"
-            )
+    if stage == "compile":
+        check_toolchain(stage)
+
+
+def check_toolchain(stage: str) -> None:
+    """Refuse ``stage`` (compile, or run with compiling first) without nvcc and cuRAND."""
+    if nvcc_path() is None:
+        raise UnsupportedFeature("cuda", f"stage {stage!r}", "nvcc (the CUDA toolkit) is not on PATH")
+    if curand_dirs() is None:
+        raise UnsupportedFeature(
+            "cuda", f"stage {stage!r}", "cuRAND headers and library not found: pip install nvidia-curand"
+        )
 
 
 def _options(
@@ -116,88 +142,6 @@ def _options(
             raise ValidationError("option compute_capability", compute_capability, "a compute capability such as 9.0")
     n_jobs = count("option jobs", jobs) if jobs is not None else max(os.cpu_count() or 1, 1)
     return (Path(build_dir) if build_dir is not None else None), cc, n_jobs
-
-
-# --- the machine: nvcc, cuRAND, GPUs ------------------------------------------------------
-
-
-def nvcc_path() -> str | None:
-    """The nvcc that brian2cuda will use (``$CUDA_PATH/bin/nvcc`` or nvcc on PATH)."""
-    env = os.environ.get("CUDA_PATH", "")
-    if env and os.path.exists(os.path.join(env, "bin", "nvcc")):
-        return os.path.join(env, "bin", "nvcc")
-    return shutil.which("nvcc")
-
-
-def gpus() -> list[tuple[str, float]]:
-    """NVIDIA GPUs of this machine as ``(name, compute capability)``; empty without one."""
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return []
-    try:
-        out = subprocess.run(
-            [smi, "--query-gpu=name,compute_cap", "--format=csv,noheader"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return []
-    found = []
-    for line in out.stdout.splitlines() if out.returncode == 0 else []:
-        name, _, cap = line.rpartition(",")
-        try:
-            found.append((name.strip(), float(cap)))
-        except ValueError:
-            continue
-    return found
-
-
-def default_compute_capability() -> float:
-    """The first GPU's compute capability, else :data:`DEFAULT_COMPUTE_CAPABILITY`."""
-    found = gpus()
-    return found[0][1] if found else DEFAULT_COMPUTE_CAPABILITY
-
-
-def curand_dirs() -> tuple[Path, Path] | None:
-    """``(include dir with curand.h, lib dir with libcurand.so*)``, or None.
-
-    Looks in the ``nvidia-curand`` wheel (``nvidia/cu13``, ``nvidia/cu12``,
-    ``nvidia/curand``) and then in the CUDA toolkit next to nvcc.
-    """
-    bases: list[Path] = []
-    spec = importlib.util.find_spec("nvidia")
-    if spec is not None and spec.submodule_search_locations:
-        for root in spec.submodule_search_locations:
-            bases += [Path(root) / sub for sub in ("cu13", "cu12", "curand")]
-    nvcc = nvcc_path()
-    if nvcc is not None:
-        bases.append(Path(os.path.realpath(nvcc)).parent.parent)
-    bases.append(Path("/usr/local/cuda"))
-    for base in bases:
-        if not (base / "include" / "curand.h").is_file():
-            continue
-        for lib in ("lib", "lib64", "lib/x64", "targets/x86_64-linux/lib"):
-            if any((base / lib).glob("libcurand.so*")):
-                return base / "include", base / lib
-    return None
-
-
-def _link_dir(lib_dir: Path) -> Path:
-    """A folder with ``libcurand.so`` for the linker: ``lib_dir`` itself, or a project-owned
-    folder in the spikemem cache with a symlink to the versioned library (the wheel ships
-    only ``libcurand.so.10``, stack.md P6)."""
-    if (lib_dir / "libcurand.so").exists():
-        return lib_dir
-    target = sorted(lib_dir.glob("libcurand.so.*"))[0]
-    folder = cache_dir("cuda_curand", hashlib.sha256(str(target).encode()).hexdigest()[:12])
-    link = folder / "libcurand.so"
-    if not link.is_symlink() or os.readlink(link) != str(target):
-        tmp = folder / f".libcurand.so.{os.getpid()}"
-        tmp.unlink(missing_ok=True)
-        tmp.symlink_to(target)
-        os.replace(tmp, link)
-    return folder
 
 
 # --- preferences --------------------------------------------------------------------------
@@ -234,7 +178,7 @@ def _cuda_prefs(b2: Any, compute_capability: float, jobs: int) -> Iterator[None]
         if dirs is not None:
             include, lib = dirs
             prefs["codegen.cpp.include_dirs"] = list(saved["codegen.cpp.include_dirs"]) + [str(include)]
-            prefs["codegen.cpp.library_dirs"] = list(saved["codegen.cpp.library_dirs"]) + [str(_link_dir(lib))]
+            prefs["codegen.cpp.library_dirs"] = list(saved["codegen.cpp.library_dirs"]) + [str(link_dir(lib))]
             prefs["codegen.cpp.runtime_library_dirs"] = list(saved["codegen.cpp.runtime_library_dirs"]) + [str(lib)]
         yield
     finally:
@@ -259,21 +203,23 @@ def build(
     Returns the project folder and, when ``stage == "run"``, the Results. The folder
     holds ``network.h5`` and the manifest ``spikemem.json`` read by :func:`read_results`.
     If the folder already holds this run compiled (same :func:`content_key`), the run
-    stage only runs it (:func:`run_project`).
+    stage only runs it (:func:`run_project`: no brian2cuda code generation, no nvcc).
     """
     check_stage(network, stage, build_dir=directory, compute_capability=compute_capability, jobs=jobs)
+    cc = compute_capability if compute_capability is not None else default_compute_capability()
+    _, _, n_jobs = _options(jobs=jobs)
+    folder = Path(directory) if directory is not None else _default_dir(network, duration_ms, cc)
+    key = content_key(network, duration_ms, seed, cc) if stage != "generate" else None
+    if stage == "run" and key is not None and compiled_for(folder, key):
+        with _locked(folder):
+            return folder, run_project(folder)
+    if stage == "run":
+        check_toolchain(stage)
     import brian2 as b2
     import brian2cuda  # noqa: F401 - registers the cuda_standalone device and its preferences
     from brian2cuda.utils.gputools import reset_gpu_selection
 
-    cc = compute_capability if compute_capability is not None else default_compute_capability()
-    _, _, n_jobs = _options(jobs=jobs)
-    folder = Path(directory) if directory is not None else _default_dir(network, duration_ms, cc)
     folder.mkdir(parents=True, exist_ok=True)
-    key = content_key(network, duration_ms, seed, cc)
-    if stage == "run" and _compiled_for(folder, key):
-        with _locked(folder):
-            return folder, run_project(folder)
     _quiet(b2)
     results = None
     with _locked(folder), _cuda_prefs(b2, cc, n_jobs):
@@ -295,7 +241,7 @@ def build(
                 with_output=False,
             )
             elapsed = time.perf_counter() - t0
-            _write_manifest(b2, folder, network, built, duration_ms, seed, cc, key if stage != "generate" else None)
+            write_manifest(b2, folder, network, built, duration_ms, seed, cc, key)
             if stage == "run":
                 results = lowering.collect(network, built, duration_ms)
                 run_s = float(getattr(b2.device, "_last_run_time", None) or b2.device.timers.get("run_binary", 0.0))
@@ -354,82 +300,11 @@ def export(
     return folder
 
 
-def read_results(directory: str | os.PathLike[str]) -> Results:
-    """Load the Results of an exported project after its ``main`` has run."""
-    folder = Path(directory)
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        raise ValidationError("directory", str(folder), f"a project written by spikemem's cuda target ({MANIFEST})")
-    manifest = json.loads(manifest_path.read_text())
-    network = load_network(folder / "network.h5")
-    out = folder / "results"
-
-    def array(entry: dict[str, str]) -> np.ndarray:
-        path = out / entry["file"]
-        if not path.is_file():
-            raise ValidationError("directory", str(folder), f"a project that has run (missing results/{path.name})")
-        return np.fromfile(path, dtype=entry["dtype"])
-
-    results = Results(spikes={}, network=network)
-    for name, files in manifest["spikes"].items():
-        size = network.population(name).size
-        results.spikes[name] = SpikeTrains(size, array(files["t"]) / 1e-3, array(files["i"]))
-    for name, files in manifest["v"].items():
-        t = array(files["t"]) / 1e-3
-        values = array(files["values"]).reshape(len(t), -1) / 1e-3
-        results.traces[f"{name}.v"] = Trace(t, values, "mV")
-    for name, files in manifest["weight"].items():
-        t = array(files["t"]) / 1e-3
-        results.weights[name] = Trace(t, array(files["values"]).reshape(len(t), -1), files["unit"])
-        results.synapses[name] = lowering._indices(network, network.projection(name), manifest["seed"])
-    results.provenance = provenance(
-        network,
-        "cuda",
-        manifest["seed"],
-        manifest["duration_ms"],
-        build_dir=str(folder),
-        compute_capability=manifest["compute_capability"],
-    )
-    return results
-
-
-def run_project(directory: str | os.PathLike[str]) -> Results:
-    """Run a compiled project's ``main`` on this machine's GPU and load its Results.
-
-    The project may have been compiled on another machine (``export(..., compile=True)``):
-    only a GPU and cuRAND's library are needed here, neither brian2cuda nor nvcc. cuRAND's
-    library folder found on this machine goes first on ``LD_LIBRARY_PATH``. The
-    provenance's ``run_s`` is the simulation loop's time as the program reports it.
-    """
-    folder = Path(directory)
-    if not (folder / MANIFEST).is_file() or not (folder / "main").is_file():
-        allowed = f"a compiled project of spikemem's cuda target (main, {MANIFEST})"
-        raise ValidationError("directory", str(folder), allowed)
-    found = gpus()
-    if not found:
-        raise UnsupportedFeature("cuda", "stage 'run'", "no NVIDIA GPU found (nvidia-smi lists none)")
-    (folder / "results").mkdir(exist_ok=True)
-    env = dict(os.environ)
-    dirs = curand_dirs()
-    if dirs is not None:
-        env["LD_LIBRARY_PATH"] = os.pathsep.join(p for p in (str(dirs[1]), env.get("LD_LIBRARY_PATH", "")) if p)
-    t0 = time.perf_counter()
-    proc = subprocess.run(["./main"], cwd=folder, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if proc.returncode != 0:
-        tail = " | ".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
-        raise RuntimeError(f"{folder / 'main'} failed with exit status {proc.returncode}: {tail}")
-    results = read_results(folder)
-    info = (folder / "results" / "last_run_info.txt").read_text().split()
-    run_s = float(info[0]) if info else wall
-    results.provenance.update(build_s=wall - run_s, run_s=run_s, gpu=found[0][0], compiled_earlier=True)
-    return results
-
-
 def content_key(network: Network, duration_ms: float, seed: int, compute_capability: float) -> str:
     """What a compiled project must have been built from to be run again as it is:
     the network's digest, the duration, the seed, the compute capability and the source
-    of the lowering (this module and ``hardware/*brian2*.py``)."""
+    of what generates and compiles it (this module and ``hardware/*brian2*.py``; not the
+    modules that find the toolchain or run and read a project)."""
     fields = [network.digest(), float(duration_ms), int(seed), float(compute_capability)]
     h = hashlib.sha256(json.dumps(fields).encode())
     for source in [Path(__file__), *sorted(Path(__file__).parent.glob("*brian2*.py"))]:
@@ -438,15 +313,6 @@ def content_key(network: Network, duration_ms: float, seed: int, compute_capabil
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-
-def _compiled_for(folder: Path, key: str) -> bool:
-    """Whether ``folder`` holds a compiled project of exactly this run (see :func:`content_key`)."""
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
-        return False
-    return manifest.get("compiled_key") == key and (folder / "main").is_file()
 
 
 def _default_dir(network: Network, duration_ms: float, cc: float) -> Path:
@@ -458,33 +324,6 @@ def _default_duration(network: Network) -> float:
     if not trains:
         raise ValidationError("duration_ms", None, "a duration (the network has no spike-time inputs to infer it)")
     return max((t[-1] for t in trains if t), default=0.0) + 50.0
-
-
-def _write_manifest(
-    b2: Any, folder: Path, network: Network, built: Any, duration_ms: float, seed: int, cc: float, compiled: str | None
-) -> None:
-    def entry(var: Any) -> dict[str, str]:
-        return {"file": b2.device.get_array_filename(var), "dtype": np.dtype(var.dtype).str}
-
-    manifest = {
-        "format": "spikemem-cuda-project-1",
-        "duration_ms": float(duration_ms),
-        "seed": int(seed),
-        "compute_capability": float(cc),
-        "compiled_key": compiled,
-        "spikes": {
-            k: {"t": entry(m.variables["t"]), "i": entry(m.variables["i"])} for k, m in built.spike_monitors.items()
-        },
-        "v": {
-            k: {"t": entry(m.variables["t"]), "values": entry(m.variables["v"])} for k, m in built.v_monitors.items()
-        },
-        "weight": {
-            k: {"t": entry(m.variables["t"]), "values": entry(m.variables["w"]), "unit": built.units[k]}
-            for k, m in built.w_monitors.items()
-        },
-    }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1))
-    save_network(network, folder / "network.h5")
 
 
 def _readme(network: Network, duration_ms: float, folder: Path, compiled: bool) -> str:

@@ -96,6 +96,22 @@ def test_run_project_refuses_a_folder_without_a_compiled_project(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
+def test_run_project_keeps_the_programs_output_in_main_log(tmp_path, monkeypatch):
+    """A program that fails: its output (stdout and stderr, in order) stays in the project's
+    ``main.log`` and the error quotes its end. ``nvidia-smi`` is answered for this test
+    only, to reach the program; the program is a shell script standing in for ``main``."""
+    from spikemem.hardware import _cuda_project
+
+    (tmp_path / "spikemem.json").write_text("{}")
+    main = tmp_path / "main"
+    main.write_text("#!/bin/sh\necho 'INFO connectivity matrix has size 12'\necho 'out of memory' >&2\nexit 3\n")
+    main.chmod(0o755)
+    monkeypatch.setattr(_cuda_project, "gpus", lambda: [("a GPU", 9.0)])
+    with pytest.raises(RuntimeError, match=r"exit status 3 \(see .*main\.log\).*out of memory"):
+        cuda.run_project(tmp_path)
+    assert (tmp_path / "main.log").read_text().splitlines() == ["INFO connectivity matrix has size 12", "out of memory"]
+
+
 def test_content_key_names_exactly_one_run():
     """A compiled project is reused only for the same network, duration, seed and GPU generation."""
     net = tiny_network()
