@@ -5,12 +5,12 @@ recalls at the maximum rate, 7 ms after a learn and 6 ms after a recall):
 
 ``ca3-1000``    N = M = 1 000 (2e6 plastic synapses, 5e6 in all)
 ``ca3-10000``   N = M = 10 000 (2e8 plastic synapses, 5e8 in all)
+``batch-1000``  1 000 independent (100, 100) memories, each with its own stream, stacked
+                into one run (``spikemem.batch``); answers decoded per memory
 
 (Synapse counts are the model's; its three all-to-all inhibitions, 3e8 of ca3-10000's
 synapses, run as spike-counting pools with a few thousand Brian2 synapses each,
 ``hardware/_brian2_pool.py``.)
-``batch-1000``  1 000 independent (100, 100) memories, each with its own stream, stacked
-                into one run (``spikemem.batch``); answers decoded per memory
 
 Each (case, side) runs in its own process with a time limit. For each it prints the
 simulated time, the time of the simulation loop (``run_s``, as the simulator reports it),
@@ -73,7 +73,8 @@ def synapse_count(network: Any) -> int:
     return total
 
 
-def _digest(results: Any, pops: tuple[str, ...]) -> str:
+def spikes_digest(results: Any, pops: tuple[str, ...]) -> str:
+    """A short digest of the spikes of ``pops`` (equal digests: identical spikes)."""
     h = hashlib.sha256()
     for pop in pops:
         st = results.spikes[pop]
@@ -130,7 +131,7 @@ def worker(case: str, side: str, ops: int, seed: int, threads: int, small: bool 
         "recalls": sum(s["recalls"] for s in scores),
         "recalls_correct": sum(s["recalls_correct"] for s in scores),
         "answers_sha": hashlib.sha256(json.dumps(answers).encode()).hexdigest()[:16],
-        "spikes_sha": _digest(results, ("OUTcue", "OUTcont")),
+        "spikes_sha": spikes_digest(results, ("OUTcue", "OUTcont")),
         "output_spikes": len(results.spikes["OUTcue"]) + len(results.spikes["OUTcont"]),
         "device": prov.get("gpu", f"CPU, {threads} thread(s)"),
         "compiled_earlier": bool(prov.get("compiled_earlier", False)),

@@ -15,7 +15,6 @@ population's spikes are identical. The last line is
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -28,6 +27,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 def worker(size: int, ops: int, seed: int, pooled: bool, build_dir: str) -> dict:
     """Run one side; return its timings and a digest of every population's spikes."""
+    from gpu import spikes_digest  # benchmarks/gpu.py, beside this script
+
     from spikemem import simulate
     from spikemem.hardware import _brian2_pool
     from spikemem.models import ca3
@@ -40,9 +41,6 @@ def worker(size: int, ops: int, seed: int, pooled: bool, build_dir: str) -> dict
     t0 = time.perf_counter()
     results = simulate(network, duration, target="brian2:cpp_standalone", threads=1, build_dir=build_dir)
     wall = time.perf_counter() - t0
-    digest = hashlib.sha256()
-    for name in sorted(results.spikes):
-        digest.update(results.spikes[name].times.tobytes() + results.spikes[name].indices.tobytes())
     answers = ca3.decode(results, schedule, "fidelity")
     score = ca3.score_answers(answers, ca3.expected_answers(schedule), schedule, "fidelity")
     return {
@@ -50,7 +48,7 @@ def worker(size: int, ops: int, seed: int, pooled: bool, build_dir: str) -> dict
         "run_s": float(results.provenance["run_s"]),
         "build_s": wall - float(results.provenance["run_s"]),
         "spikes": sum(len(s) for s in results.spikes.values()),
-        "spikes_sha": digest.hexdigest()[:16],
+        "spikes_sha": spikes_digest(results, tuple(sorted(results.spikes))),
         "recalls": f"{score['recalls_correct']}/{score['recalls']}",
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _spikes import assert_same_spikes
 
 from spikemem import (
     AllToAll,
@@ -51,13 +52,6 @@ def _direct(network: Network, duration: float, **kw):
     return simulate(network, duration, target="brian2:numpy", **kw)
 
 
-def _same_spikes(a, b) -> None:
-    assert set(a.spikes) == set(b.spikes)
-    for name in a.spikes:
-        x, y = a.spikes[name], b.spikes[name]
-        assert np.array_equal(x.indices, y.indices) and np.allclose(x.times, y.times, rtol=0, atol=1e-9), name
-
-
 def _inhibited(cell, copies: int, self_connections: bool, delay: float) -> Network:
     """Sources drive ``a`` one-to-one; ``a`` inhibits ``b`` (all-to-all in ``copies``
     blocks) while another source drives ``b``: inhibition decides which ``b`` cells fire."""
@@ -97,7 +91,7 @@ def test_pool_gives_the_spikes_of_direct_synapses(monkeypatch, cell, copies, sel
     direct = _direct(net, 70.0)
     pooled = _pooled(monkeypatch, net, 70.0)
     assert len(direct.spikes["b"]) > 10 and len(direct.spikes["a"]) > 10
-    _same_spikes(direct, pooled)
+    assert_same_spikes(direct, pooled)
     # only the rounding of same-step sums differs
     np.testing.assert_allclose(pooled.traces["b.v"].values, direct.traces["b.v"].values, rtol=0, atol=1e-9)
     # and the inhibition matters: without it b fires more
@@ -122,7 +116,7 @@ def test_pooled_ca3_memory_recalls_as_with_direct_synapses(monkeypatch):
     duration = ca3.duration_ms(schedule, "fidelity")
     direct = _direct(net, duration)
     pooled = _pooled(monkeypatch, net, duration)
-    _same_spikes(direct, pooled)
+    assert_same_spikes(direct, pooled)
     answers = ca3.decode(pooled, schedule, "fidelity")
     assert answers == ca3.decode(direct, schedule, "fidelity")
     score = ca3.score_answers(answers, ca3.expected_answers(schedule), schedule, "fidelity")
@@ -138,6 +132,6 @@ def test_pooled_batch_keeps_memories_apart(monkeypatch):
     stacked = stack(nets)
     direct = _direct(stacked, duration)
     pooled = _pooled(monkeypatch, stacked, duration)
-    _same_spikes(direct, pooled)
+    assert_same_spikes(direct, pooled)
     for part, alone in zip(split(pooled, nets), nets):
-        _same_spikes(part, simulate(alone, duration, target="brian2:numpy"))
+        assert_same_spikes(part, simulate(alone, duration, target="brian2:numpy"))

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _spikes import assert_same_spikes
 
 from spikemem import (
     STDP,
@@ -281,12 +282,6 @@ def test_compile_with_nvcc(tmp_path):
 # --- runs on a GPU -------------------------------------------------------------------------
 
 
-def _same_spikes(a, b) -> None:
-    assert set(a.spikes) == set(b.spikes)
-    for pop in a.spikes:
-        assert a.spikes[pop] == b.spikes[pop], pop
-
-
 def random_8x8() -> ca3.Schedule:
     return ca3.random_schedule(8, 8, 12, spacing_ms=(6.0, 6.0), seed=5)
 
@@ -323,13 +318,13 @@ def test_gpu_ca3_functional_test_fidelity():
     cpp = ca3.run_ca3(schedule, "fidelity", target="brian2:cpp_standalone", record="all")
     assert gpu.answers == cpu.answers
     assert gpu.score()["recalls_correct"] == cpu.score()["recalls_correct"]
-    _same_spikes(gpu.results, cpp.results)
+    assert_same_spikes(gpu.results, cpp.results)
     # the project left behind is a complete program: its main runs again without brian2cuda
     folder = Path(gpu.results.provenance["build_dir"])
-    _same_spikes(cuda.read_results(folder), gpu.results)
+    assert_same_spikes(cuda.read_results(folder), gpu.results)
     shutil.rmtree(folder / "results")
     again = cuda.run_project(folder)
-    _same_spikes(again, gpu.results)
+    assert_same_spikes(again, gpu.results)
     assert again.provenance["run_s"] > 0
 
 
@@ -342,7 +337,7 @@ def test_gpu_ca3_functional_mode_random_stream():
     cpu = ca3.run_ca3(schedule, "functional", target="brian2:numpy")
     assert gpu.answers == cpu.answers
     cpp = ca3.run_ca3(schedule, "functional", target="brian2:cpp_standalone")
-    _same_spikes(gpu.results, cpp.results)
+    assert_same_spikes(gpu.results, cpp.results)
 
 
 @pytest.mark.gpu
@@ -358,7 +353,7 @@ def test_gpu_batch_of_memories_matches_single_runs():
     for schedule, part, net in zip(schedules, parts, nets):
         alone = simulate(net, duration, target="brian2:numpy")
         assert ca3.decode(part, schedule, "fidelity") == ca3.decode(alone, schedule, "fidelity")
-        _same_spikes(part, alone)
+        assert_same_spikes(part, alone)
 
 
 def test_rule_connectors_stay_unmaterialised():
