@@ -28,10 +28,14 @@ where time is short (``--cases``). brian2cuda creates and sorts synapses on the 
 thread: on an H100 machine that took 64 s for the batch's 5.1e7 synapses, and ca3-10000's
 5.0e8 did not finish within 521 s (before the inhibitions were pooled; 2.0e8 are left).
 A GPU run that is stopped prints the end of its program's ``main.log`` (how far the
-set-up got).
+set-up got). Where a case's two sides do not fit one command, run them one after the
+other on the same machine: ``--previous`` takes the rows an earlier run wrote with
+``--json`` (refused if they come from another host) and prints the ratio with them.
 
     python benchmarks/gpu.py                     # all cases, GPU and C++
     python benchmarks/gpu.py --small --sides cpp --ops 6   # a dry run of the script without a GPU
+    python benchmarks/gpu.py --cases ca3-10000 --sides gpu --json rows.json
+    python benchmarks/gpu.py --cases ca3-10000 --sides cpp --previous rows.json --json rows.json
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -167,6 +172,37 @@ def _newest_main_log() -> Any:
     return max(logs, key=lambda p: p.stat().st_mtime) if logs else None
 
 
+def _previous_rows(path: str) -> list[dict[str, Any]]:
+    """The finished rows of an earlier run on this machine, marked ``previous``."""
+    with open(path) as fh:
+        rows = [r for r in json.load(fh) if "error" not in r]
+    host = socket.gethostname()
+    others = sorted({r.get("host", "unknown") for r in rows} - {host})
+    if others:
+        raise SystemExit(f"--previous {path}: rows measured on {', '.join(others)}, not on this machine ({host})")
+    for r in rows:
+        print("previous:", _line(r))
+    return [r | {"previous": True} for r in rows]
+
+
+def _finished(rows: list[dict[str, Any]], case: str) -> dict[str, dict[str, Any]]:
+    """The finished rows of ``case`` by side; a row measured later replaces an earlier one."""
+    return {r["side"]: r for r in rows if r["case"] == case and "error" not in r}
+
+
+def _merge(previous: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` after the ``previous`` rows of the (case, side) pairs that ``rows`` did not finish."""
+    measured = {(r["case"], r["side"]) for r in rows if "error" not in r}
+    return [r for r in previous if (r["case"], r["side"]) not in measured] + rows
+
+
+def _write_json(path: str, rows: list[dict[str, Any]]) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(rows, fh, indent=1)
+    os.replace(tmp, path)
+
+
 def _line(r: dict[str, Any]) -> str:
     if "error" in r:
         return f"{r['case']:<11} {r['side']:<4} FAILED: {r['error']}"
@@ -189,6 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per (case, side)")
     parser.add_argument("--budget", type=float, default=None, help="seconds for the whole benchmark")
     parser.add_argument("--json", default=None, help="also write all measurements to this file")
+    parser.add_argument(
+        "--previous",
+        default=None,
+        help="a --json file written earlier on this machine: its rows count as measured in this run "
+        "(for a case whose two sides need a command each); rows this run measures replace them",
+    )
     parser.add_argument("--small", action="store_true", help="shrunk sizes, to check the script (no GPU needed)")
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -198,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; C++ standalone with {args.threads} thread(s)")
+    previous = _previous_rows(args.previous) if args.previous else []
     rows: list[dict[str, Any]] = []
     deadline = time.monotonic() + args.budget if args.budget else float("inf")
     for case in args.cases:
@@ -211,20 +254,20 @@ def main(argv: list[str] | None = None) -> int:
                 r = {"case": case, "side": side, "error": "skipped: benchmark time budget spent"}
             else:
                 r = _launch(case, side, n_ops, args.seed, args.threads, limit, args.small)
-            rows.append(r)
+            rows.append(r | {"host": socket.gethostname()})
             print(_line(r), flush=True)
-        done = {r["side"]: r for r in rows if r["case"] == case and "error" not in r}
+            if args.json:  # after every row: a run stopped from outside keeps what it measured
+                _write_json(args.json, _merge(previous, rows))
+        done = _finished(_merge(previous, rows), case)
         if len(done) == 2:
             g, c = done["gpu"], done["cpp"]
             same_ops = g["ops_per_memory"] == c["ops_per_memory"]
             agree = f"answers agree: {g['answers_sha'] == c['answers_sha']}, output spikes identical: "
             agree += str(g["spikes_sha"] == c["spikes_sha"]) if same_ops else "n/a (different op counts)"
-            print(f"{case:<11} GPU/C++ rate ratio {g['rate'] / c['rate']:.2f}; {agree}", flush=True)
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(rows, fh, indent=1)
+            earlier = " (one side from --previous)" if g.get("previous") or c.get("previous") else ""
+            print(f"{case:<11} GPU/C++ rate ratio {g['rate'] / c['rate']:.2f}{earlier}; {agree}", flush=True)
     for case in ("ca3-10000", "ca3-1000"):
-        done = {r["side"]: r for r in rows if r["case"] == case and "error" not in r}
+        done = _finished(_merge(previous, rows), case)
         if len(done) == 2:
             print(f"gpu_speedup={done['gpu']['rate'] / done['cpp']['rate']:.2f}  (at {case})")
             return 0

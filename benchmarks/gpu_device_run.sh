@@ -8,6 +8,8 @@
 #   bash benchmarks/gpu_device_run.sh [SECONDS [BENCHMARK ARGS...]]   # default 575 s, all cases
 #   TESTS=0 bash benchmarks/gpu_device_run.sh 570 --cases ca3-10000 --timeout 520
 #   BENCH=0 bash benchmarks/gpu_device_run.sh 570                     # the three GPU tests only
+#   TESTS=0 bash benchmarks/gpu_device_run.sh 570 --cases ca3-10000 --sides gpu   # then, same machine:
+#   TESTS=0 bash benchmarks/gpu_device_run.sh 300 --cases ca3-10000 --sides cpp   # ratio with the GPU row
 # Measured on an H200 box (16 cores): each CA3 CUDA project takes ~2-2.5 min of nvcc at -j16,
 # so without .gpu_prebuilt/ one 10-minute command fits the GPU tests or one or two benchmark
 # cases, not all.
@@ -60,8 +62,12 @@ fi
 
 if [ "$BENCH" = 1 ]; then
   note "benchmark"
-  timeout $(($(left) - 20)) python3 benchmarks/gpu.py --budget $(($(left) - 30)) --json "$OUT/gpu_bench.json" "$@" 2>&1 |
+  # rows of earlier commands on this (still warm) machine count too: a case's two sides may take a command each
+  ROWS=/tmp/spikemem_gpu_rows.json
+  prev=(); [ -f "$ROWS" ] && prev=(--previous "$ROWS")
+  timeout $(($(left) - 20)) python3 benchmarks/gpu.py --budget $(($(left) - 30)) --json "$ROWS" "${prev[@]}" "$@" 2>&1 |
     tee "$OUT/bench.log"
+  [ -f "$ROWS" ] && cp "$ROWS" "$OUT/gpu_bench.json"
   note "benchmark done"
 fi
 
