@@ -84,9 +84,9 @@ def syn_scale(cell: IF_curr_exp, receptor: str, dt_ms: float) -> float:
     return tau * (1.0 - math.exp(-dt_ms / tau))
 
 
-def brian2_delay_ms(cell: IF_curr_exp, delay_ms: np.ndarray | float, dt_ms: float) -> np.ndarray | float:
-    """The Brian2 delivery delay that realises a spikemem delay onto ``cell``."""
-    return delay_ms - dt_ms if cell.integration == "spinnaker" else delay_ms
+def brian2_delay_ms(cell: IF_curr_exp, delay_ms: np.ndarray | float, dt_ms: float) -> np.ndarray:
+    """The Brian2 delivery delay that realises a spikemem delay onto ``cell`` (never negative)."""
+    return np.maximum(delay_ms - dt_ms if cell.integration == "spinnaker" else delay_ms, 0.0)
 
 
 @dataclass
@@ -142,15 +142,15 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
     for proj in network.projections:
         if proj.name in pools:
             cell = network.population(proj.post).cell
+            pool_slice, how = pools[proj.name]
             syn, made = pool.connect(
                 b2,
-                network,
-                proj,
-                pools[proj.name],
+                how,
+                proj.name,
+                pool_slice,
                 built.groups[proj.pre],
                 built.groups[proj.post],
                 lambda weight, cell=cell, proj=proj: _deliver(cell, proj.receptor, dt, weight),
-                _delay_steps(network, proj),
                 built.unique,
             )
             built.synapses[proj.name] = syn
@@ -159,7 +159,7 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
         if fuse.simple(network, proj, weighed, seed):  # as is every projection of a merged input
             conns = network.connections(proj, seed)
             (src, i0), (tgt, j0) = offsets[proj.pre], offsets[proj.post]
-            delays = np.maximum(brian2_delay_ms(network.population(proj.post).cell, conns.delay, dt), 0.0)
+            delays = brian2_delay_ms(network.population(proj.post).cell, conns.delay, dt)
             code = fuse.action(network, proj, dt)
             fuse.add(fused, src, tgt, code, (conns.i + i0, conns.j + j0, conns.weight, delays), proj.name)
             continue
@@ -204,27 +204,23 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
     return built
 
 
-def _delay_steps(network: Network, proj: Projection) -> int:
-    """The Brian2 delay of a rule-based projection (uniform), in steps."""
-    cell = network.population(proj.post).cell
-    return int(round(max(brian2_delay_ms(cell, float(proj.synapse.delay), network.dt), 0.0) / network.dt))
-
-
-def _pools(b2: Any, network: Network, built: Built, weighed: set[str], seed: int) -> dict[str, Any]:
-    """Projection name → its slice of the pool group, for the projections realised by
-    spike-counting pools (:mod:`._brian2_pool`); the group joins ``built``."""
-    pooled = [
-        p
-        for p in network.projections
-        if by_rule(p.connector) and pool.poolable(network, p, weighed, seed, _delay_steps(network, p))
-    ]
-    if not pooled:
+def _pools(b2: Any, network: Network, built: Built, weighed: set[str], seed: int) -> dict[str, tuple[Any, pool.Pooled]]:
+    """Projection name → its slice of the pool group and how it is pooled, for the
+    projections realised by spike-counting pools (:mod:`._brian2_pool`); the group joins ``built``."""
+    dt = network.dt
+    plans = {}
+    for p in network.projections:
+        steps = round(float(brian2_delay_ms(network.population(p.post).cell, p.synapse.delay, dt)) / dt)
+        how = pool.plan(network, p, weighed, seed, steps)
+        if how is not None:
+            plans[p.name] = how
+    if not plans:
         return {}
-    sizes = [pool.blocks(network, p)[0] for p in pooled]
+    sizes = [h.copies for h in plans.values()]
     group = pool.pool_group(b2, sum(sizes), built.unique("pools"), built.unique("pools_step"))
     built.objects.append(group)
     starts = np.cumsum([0, *sizes])
-    return {p.name: group[int(s) : int(s) + n] for p, s, n in zip(pooled, starts, sizes)}
+    return {name: (group[int(s) : int(s) + h.copies], h) for (name, h), s in zip(plans.items(), starts)}
 
 
 # One Brian2 NeuronGroup per class of cell populations with equal parameters, each
@@ -433,7 +429,7 @@ def _projection(b2: Any, network: Network, proj: Projection, seed: int, groups: 
     dev = rram_b2.lower(proj, conns.weight, seed)  # None without a device (hardware/_rram_brian2.py)
     syn_type = proj.synapse
     deliver = _deliver(post_cell, proj.receptor, dt, rram_b2.weight_expr(dev))
-    b2_delay = np.maximum(brian2_delay_ms(post_cell, conns.delay, dt), 0.0)
+    b2_delay = brian2_delay_ms(post_cell, conns.delay, dt)
     uniform = bool(len(b2_delay) == 0 or np.all(b2_delay == b2_delay[0]))
     d0 = float(b2_delay[0]) if len(b2_delay) else 0.0
     name = proj.name

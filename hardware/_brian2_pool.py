@@ -34,6 +34,7 @@ device model keep their synapses.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,30 +51,39 @@ n : 1
 """
 
 
-def poolable(network: Network, proj: Projection, probed: set[str], seed: int, delay_steps: int) -> bool:
-    """Whether ``proj`` is realised by a pool (module docstring); ``delay_steps``: its
-    Brian2 delay in steps (a pool needs one step to count)."""
+@dataclass(frozen=True)
+class Pooled:
+    """How one projection runs through a pool: ``copies`` blocks of ``pre_block`` →
+    ``post_block`` neurons (one block unless :class:`~spikemem.connectors.Blocks`), the
+    Brian2 delay ``delay_steps`` steps of ``dt_ms``."""
+
+    copies: int
+    pre_block: int
+    post_block: int
+    delay_steps: int
+    dt_ms: float
+    self_connections: bool
+    weight: float
+
+
+def plan(network: Network, proj: Projection, probed: set[str], seed: int, delay_steps: int) -> Pooled | None:
+    """How ``proj`` is realised by a pool (module docstring), or None where it keeps its
+    synapses; ``delay_steps``: its Brian2 delay in steps (a pool needs one step to count)."""
     conn = proj.connector
     inner = conn.inner if isinstance(conn, Blocks) else conn
     pre, post = network.population(proj.pre).size, network.population(proj.post).size
-    return (
-        type(proj.synapse) is Static
-        and isinstance(inner, AllToAll)
-        and proj.device is None
-        and proj.name not in probed
-        and delay_steps >= 1
-        and conn.count(pre, post, seed) > MAX_FUSED
-    )
-
-
-def blocks(network: Network, proj: Projection) -> tuple[int, int, int]:
-    """``(copies, pre block size, post block size)`` of a poolable projection."""
-    pre, post = network.population(proj.pre).size, network.population(proj.post).size
-    conn = proj.connector
-    if isinstance(conn, Blocks):
-        a, b = conn.block_sizes(pre, post)
-        return conn.copies, a, b
-    return 1, pre, post
+    if (
+        type(proj.synapse) is not Static
+        or not isinstance(inner, AllToAll)
+        or proj.device is not None
+        or proj.name in probed
+        or delay_steps < 1
+        or conn.count(pre, post, seed) <= MAX_FUSED
+    ):
+        return None
+    copies, (a, b) = (conn.copies, conn.block_sizes(pre, post)) if isinstance(conn, Blocks) else (1, (pre, post))
+    weight = float(proj.synapse.weight)
+    return Pooled(copies, a, b, delay_steps, network.dt, inner.allow_self_connections, weight)
 
 
 def pool_group(b2: Any, size: int, name: str, step_name: str) -> Any:
@@ -85,40 +95,37 @@ def pool_group(b2: Any, size: int, name: str, step_name: str) -> Any:
 
 def connect(
     b2: Any,
-    network: Network,
-    proj: Projection,
+    how: Pooled,
+    name: str,
     pools: Any,
     src: Any,
     tgt: Any,
     deliver: Callable[[str], str],
-    delay_steps: int,
     unique: Callable[[str], str],
 ) -> tuple[Any, list[Any]]:
-    """The Brian2 objects of ``proj`` through ``pools`` (its slice of the pool group).
+    """The Brian2 objects of projection ``name`` through ``pools`` (its slice of the pool group).
 
     ``deliver(weight_expression)`` gives the on_pre code that adds a weight to the target's
     receptor; ``unique(base)`` a free Brian2 name. Returns the pool → B synapses (named
     like the projection) and every object made.
     """
-    copies, a, b = blocks(network, proj)
-    inner = proj.connector.inner if isinstance(proj.connector, Blocks) else proj.connector
-    dt = network.dt
-    weight = float(proj.synapse.weight)
+    copies, a, b = how.copies, how.pre_block, how.post_block
+    dt = how.dt_ms * b2.ms
     pool_in = b2.Synapses(
-        src, pools, on_pre="count_post += 1", delay=(delay_steps - 1) * dt * b2.ms, name=unique(f"{proj.name}_pool_in")
+        src, pools, on_pre="count_post += 1", delay=(how.delay_steps - 1) * dt, name=unique(f"{name}_pool_in")
     )
     pool_in.connect(i=np.arange(copies * a), j=np.arange(copies * a) // a)
-    pool_out = b2.Synapses(pools, tgt, "w : 1", on_pre=deliver("w*n_pre"), delay=0 * b2.ms, name=proj.name)
+    pool_out = b2.Synapses(pools, tgt, "w : 1", on_pre=deliver("w*n_pre"), delay=0 * b2.ms, name=name)
     pool_out.connect(i=np.arange(copies * b) // b, j=np.arange(copies * b))
-    pool_out.w = weight
+    pool_out.w = how.weight
     made = [pool_in, pool_out]
-    if not inner.allow_self_connections:
+    if not how.self_connections:
         k = np.arange(min(a, b))
         c = np.arange(copies)[:, None]
         own = b2.Synapses(
-            src, tgt, "w : 1", on_pre=deliver("w"), delay=delay_steps * dt * b2.ms, name=unique(f"{proj.name}_self")
+            src, tgt, "w : 1", on_pre=deliver("w"), delay=how.delay_steps * dt, name=unique(f"{name}_self")
         )
         own.connect(i=(c * a + k).ravel(), j=(c * b + k).ravel())
-        own.w = -weight
+        own.w = -how.weight
         made.append(own)
     return pool_out, made

@@ -6,7 +6,9 @@ project. Three stages, each of which a user can stop after:
 
 1. **generate** — write the project (``main.cu``, ``network.cu``, ``objects.cu``,
    ``rand.cu``, one ``code_objects/*.cu`` per group, synapse pathway and monitor, and a
-   ``makefile``). Needs brian2cuda only: no GPU, no nvcc.
+   ``makefile``). Needs brian2cuda only: no GPU, no nvcc. The synapse-creation files
+   get a linear check for repeated (pre, post) pairs (``_cuda_pairs``: brian2cuda's own
+   builds a ``std::map`` of every synapse on the host).
 2. **compile** — ``make`` with nvcc for one compute capability (``compute_capability``,
    default the GPU that ``nvidia-smi`` reports, else 9.0). Needs the CUDA toolkit and
    cuRAND's headers and library (the ``nvidia-curand`` wheel of the ``cuda`` extra, or
@@ -56,6 +58,7 @@ from ._cuda_machine import (
     link_dir,
     nvcc_path,
 )
+from ._cuda_pairs import linearise
 from ._cuda_project import LOG, MANIFEST, compiled_for, read_results, run_project, write_manifest
 from .brian2 import _locked, _quiet, check_deferred, structure_key
 
@@ -217,6 +220,7 @@ def build(
         check_toolchain(stage)
     import brian2 as b2
     import brian2cuda  # noqa: F401 - registers the cuda_standalone device and its preferences
+    from brian2.codegen.cpp_prefs import get_compiler_and_args
     from brian2cuda.utils.gputools import reset_gpu_selection
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -234,12 +238,12 @@ def build(
             built = lowering.build(network, duration_ms, seed)
             net = b2.Network(*built.objects)
             net.run(duration_ms * b2.ms)
-            b2.device.build(
-                directory=str(folder),
-                compile=stage in ("compile", "run"),
-                run=stage == "run",
-                with_output=False,
-            )
+            b2.device.build(directory=str(folder), compile=False, run=False, with_output=False)
+            linearise(folder)
+            if stage in ("compile", "run"):
+                b2.device.compile_source(str(folder), get_compiler_and_args()[0], False, False)
+            if stage == "run":
+                b2.device.run(directory=str(folder), with_output=False)
             elapsed = time.perf_counter() - t0
             write_manifest(b2, folder, network, built, duration_ms, seed, cc, key)
             if stage == "run":
@@ -303,11 +307,13 @@ def export(
 def content_key(network: Network, duration_ms: float, seed: int, compute_capability: float) -> str:
     """What a compiled project must have been built from to be run again as it is:
     the network's digest, the duration, the seed, the compute capability and the source
-    of what generates and compiles it (this module and ``hardware/*brian2*.py``; not the
-    modules that find the toolchain or run and read a project)."""
+    of what generates and compiles it (this module, ``_cuda_pairs.py`` and
+    ``hardware/*brian2*.py``; not the modules that find the toolchain or run and read a
+    project)."""
     fields = [network.digest(), float(duration_ms), int(seed), float(compute_capability)]
     h = hashlib.sha256(json.dumps(fields).encode())
-    for source in [Path(__file__), *sorted(Path(__file__).parent.glob("*brian2*.py"))]:
+    here = Path(__file__).parent
+    for source in [Path(__file__), here / "_cuda_pairs.py", *sorted(here.glob("*brian2*.py"))]:
         h.update(source.read_bytes())
     return h.hexdigest()
 
