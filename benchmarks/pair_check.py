@@ -24,6 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from spikemem.hardware._cuda_pairs import _PAIR  # the (pre, post) arrays the check reads
+
 PROGRAM = """
 #include <chrono>
 #include <cstdint>
@@ -91,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         checks = generated_checks(folder)
         for side in ("linear", "map"):
             check = checks[side]
-            pre, post = re.search(r"std::pair<int32_t, int32_t>\((\w+)\[_i\], (\w+)\[_i\]\);", check).groups()
+            pre, post = _PAIR.search(check).group("pre", "post")
             flag = re.search(r"(\w+_multiple_pre_post) = true;", check)[1]
             source = folder / f"check-{side}.cpp"
             source.write_text(PROGRAM.format(pre=pre, post=post, flag=flag, check=check))

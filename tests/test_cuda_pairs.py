@@ -10,7 +10,6 @@ generates; where brian2cuda is installed: the files of a generated CA3 project.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -18,15 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_cuda import needs_brian2cuda
 
 from spikemem.hardware import _cuda_pairs as pairs
 from spikemem.hardware import cuda
 from spikemem.models import ca3
 
 needs_gpp = pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
-needs_brian2cuda = pytest.mark.skipif(
-    importlib.util.find_spec("brian2cuda") is None, reason="brian2cuda is not installed (pip install 'spikemem[cuda]')"
-)
 
 # The shape of brian2cuda's check (names as in a generated file, body reduced to what it does).
 CHECK = """\
@@ -75,10 +72,10 @@ def _patched_check(text: str) -> tuple[str, str, str, str]:
         re.DOTALL,
     )
     assert found is not None
-    pair = re.search(r"std::pair<int32_t, int32_t>\((\w+)\[_i\], (\w+)\[_i\]\);", found[0])
+    pair = pairs._PAIR.search(found[0])
     flag = re.search(r"(\w+_multiple_pre_post) = true;", found[0])
     assert pair and flag
-    return found[0], pair[1], pair[2], flag[1]
+    return found[0], pair["pre"], pair["post"], flag[1]
 
 
 def _run_check(tmp_path: Path, snippet: str, pre: str, post: str, flag: str, cases: list) -> list[tuple[int, int, int]]:
