@@ -207,11 +207,13 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
 def _pools(b2: Any, network: Network, built: Built, weighed: set[str], seed: int) -> dict[str, tuple[Any, pool.Pooled]]:
     """Projection name → its slice of the pool group and how it is pooled, for the
     projections realised by spike-counting pools (:mod:`._brian2_pool`); the group joins ``built``."""
-    dt = network.dt
+
+    def delay_ms(proj: Projection) -> float:
+        return float(brian2_delay_ms(network.population(proj.post).cell, proj.synapse.delay, network.dt))
+
     plans = {}
     for p in network.projections:
-        steps = round(float(brian2_delay_ms(network.population(p.post).cell, p.synapse.delay, dt)) / dt)
-        how = pool.plan(network, p, weighed, seed, steps)
+        how = pool.plan(network, p, weighed, seed, delay_ms)
         if how is not None:
             plans[p.name] = how
     if not plans:

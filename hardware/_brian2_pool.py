@@ -66,20 +66,23 @@ class Pooled:
     weight: float
 
 
-def plan(network: Network, proj: Projection, probed: set[str], seed: int, delay_steps: int) -> Pooled | None:
+def plan(
+    network: Network, proj: Projection, probed: set[str], seed: int, brian2_delay_ms: Callable[[Projection], float]
+) -> Pooled | None:
     """How ``proj`` is realised by a pool (module docstring), or None where it keeps its
-    synapses; ``delay_steps``: its Brian2 delay in steps (a pool needs one step to count)."""
+    synapses; ``brian2_delay_ms(proj)``: its Brian2 delay (a pool needs one step to count)."""
     conn = proj.connector
     inner = conn.inner if isinstance(conn, Blocks) else conn
-    pre, post = network.population(proj.pre).size, network.population(proj.post).size
     if (
         type(proj.synapse) is not Static
         or not isinstance(inner, AllToAll)
         or proj.device is not None
         or proj.name in probed
-        or delay_steps < 1
-        or conn.count(pre, post, seed) <= MAX_FUSED
     ):
+        return None
+    delay_steps = round(float(brian2_delay_ms(proj)) / network.dt)
+    pre, post = network.population(proj.pre).size, network.population(proj.post).size
+    if delay_steps < 1 or conn.count(pre, post, seed) <= MAX_FUSED:
         return None
     copies, (a, b) = (conn.copies, conn.block_sizes(pre, post)) if isinstance(conn, Blocks) else (1, (pre, post))
     weight = float(proj.synapse.weight)

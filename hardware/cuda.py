@@ -205,15 +205,18 @@ def build(
 
     Returns the project folder and, when ``stage == "run"``, the Results. The folder
     holds ``network.h5`` and the manifest ``spikemem.json`` read by :func:`read_results`.
-    If the folder already holds this run compiled (same :func:`content_key`), the run
-    stage only runs it (:func:`run_project`: no brian2cuda code generation, no nvcc).
+    If the folder already holds this run compiled (same :func:`content_key`), the compile
+    stage does nothing and the run stage only runs it (:func:`run_project`: no brian2cuda
+    code generation, no nvcc); otherwise every source is compiled afresh.
     """
     check_stage(network, stage, build_dir=directory, compute_capability=compute_capability, jobs=jobs)
     cc = compute_capability if compute_capability is not None else default_compute_capability()
     _, _, n_jobs = _options(jobs=jobs)
     folder = Path(directory) if directory is not None else _default_dir(network, duration_ms, cc)
     key = content_key(network, duration_ms, seed, cc) if stage != "generate" else None
-    if stage == "run" and key is not None and compiled_for(folder, key):
+    if key is not None and compiled_for(folder, key):
+        if stage == "compile":
+            return folder, None
         with _locked(folder):
             return folder, run_project(folder)
     if stage == "run":
@@ -241,7 +244,9 @@ def build(
             b2.device.build(directory=str(folder), compile=False, run=False, with_output=False)
             linearise(folder)
             if stage in ("compile", "run"):
-                b2.device.compile_source(str(folder), get_compiler_and_args()[0], False, False)
+                # clean: brian2cuda's makefile knows no header dependencies, so objects left
+                # from another version of the project could be linked stale
+                b2.device.compile_source(str(folder), get_compiler_and_args()[0], False, True)
             if stage == "run":
                 b2.device.run(directory=str(folder), with_output=False)
             elapsed = time.perf_counter() - t0

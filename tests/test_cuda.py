@@ -264,6 +264,10 @@ def test_export_needs_a_duration_without_spike_inputs(tmp_path):
 @needs_brian2cuda
 @pytest.mark.skipif(cuda.nvcc_path() is None or cuda.curand_dirs() is None, reason="needs nvcc and cuRAND")
 def test_compile_with_nvcc(tmp_path):
+    # an object left by another version of the project, newer than its source: make alone
+    # would link it (brian2cuda's makefile knows no header dependencies)
+    generated = cuda.export(tiny_network(), tmp_path / "tiny", duration_ms=10.0, compute_capability=8.0)
+    (generated / "objects.o").write_bytes(b"not an object file")
     t0 = time.perf_counter()
     folder = cuda.export(tiny_network(), tmp_path / "tiny", duration_ms=10.0, compile=True, compute_capability=8.0)
     print(f"nvcc compile of the tiny project: {time.perf_counter() - t0:.1f} s")
@@ -277,6 +281,19 @@ def test_compile_with_nvcc(tmp_path):
     if cuobjdump:
         listing = subprocess.run([cuobjdump, "--list-elf", str(binary)], capture_output=True, text=True).stdout
         assert "sm_80" in listing
+
+
+@needs_brian2cuda
+@pytest.mark.skipif(cuda.nvcc_path() is None or cuda.curand_dirs() is None, reason="needs nvcc and cuRAND")
+def test_compile_stage_leaves_a_project_compiled_for_this_run(tmp_path):
+    net = tiny_network()
+    folder = cuda.export(net, tmp_path / "tiny", duration_ms=10.0, compute_capability=8.0)
+    (folder / "main").write_bytes(b"compiled earlier")
+    manifest = json.loads((folder / "spikemem.json").read_text())
+    (folder / "spikemem.json").write_text(json.dumps({**manifest, "compiled_key": cuda.content_key(net, 10.0, 0, 8.0)}))
+
+    cuda.export(net, folder, duration_ms=10.0, compile=True, compute_capability=8.0)
+    assert (folder / "main").read_bytes() == b"compiled earlier"  # nvcc would have replaced it
 
 
 # --- runs on a GPU -------------------------------------------------------------------------
