@@ -165,7 +165,8 @@ def rekey(out: Path, found: dict[str, tuple[Network, float]], cc: float) -> int:
             if old is None:
                 refused[label] = f"{built.name} is not in {archive}"
                 continue
-            if _compiled_key(built) != old or not filecmp.cmp(built / "main", packed / "main", shallow=False):
+            same_main = (built / "main").is_file() and filecmp.cmp(built / "main", packed / "main", shallow=False)
+            if _compiled_key(built) != old or not same_main:
                 refused[label] = f"{built} is not what was archived (compiled_key or main differ)"
                 continue
             fresh = build_apart(network, duration, "generate", cc, 1, scratch / "generated" / built.name)
@@ -208,11 +209,8 @@ def _differences(generated: Path, compiled: Path) -> list[str]:
     one, build products aside."""
 
     def files(root: Path) -> set[str]:
-        return {
-            str(f.relative_to(root))
-            for f in root.rglob("*")
-            if f.is_file() and f.suffix != ".o" and f.name not in BUILD_PRODUCTS and "results" not in f.parts
-        }
+        found = (f.relative_to(root) for f in root.rglob("*") if f.is_file())
+        return {str(f) for f in found if f.suffix != ".o" and f.name not in BUILD_PRODUCTS and f.parts[0] != "results"}
 
     ours, theirs = files(generated), files(compiled)
     differ = sorted(ours ^ theirs)

@@ -25,7 +25,8 @@ DURATION_MS, CC = 10.0, 8.0
 @pytest.fixture
 def prebuild(monkeypatch, tmp_path):
     monkeypatch.syspath_prepend(str(BENCHMARKS))
-    monkeypatch.setenv("SPIKEMEM_CACHE", str(tmp_path / "cache"))
+    # a folder named like the projects' own "results" above the cache must not hide any file
+    monkeypatch.setenv("SPIKEMEM_CACHE", str(tmp_path / "results" / "cache"))
     import gpu_prebuild
 
     return gpu_prebuild
