@@ -47,6 +47,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from spikemem.hardware import cuda
 from spikemem.hardware.cuda import LOG, MANIFEST
 from spikemem.io import load_network, save_network
 from spikemem.network import Network
@@ -81,8 +82,6 @@ def build_apart(
     """``cuda.build`` of one project up to ``stage`` in a fresh Python process with
     ``PYTHONHASHSEED=0`` (module docstring); the network travels as a spikemem HDF5 file.
     Returns the project folder (``folder``, else the cuda target's folder in the cache)."""
-    from spikemem.hardware import cuda
-
     with tempfile.TemporaryDirectory(prefix="spikemem-prebuild-") as tmp:
         saved = Path(tmp) / "network.h5"
         save_network(network, saved)
@@ -144,8 +143,6 @@ def rekey(out: Path, found: dict[str, tuple[Network, float]], cc: float) -> int:
     are not compared. Projects that pass get the new key (archive repacked, then the build
     folders' manifests); the others keep theirs and are named, with what differs.
     """
-    from spikemem.hardware import cuda
-
     archive = out / ARCHIVE
     if not archive.is_file():
         print(f"--rekey: no {archive} (compile the projects and --pack them first)", file=sys.stderr)
@@ -165,8 +162,7 @@ def rekey(out: Path, found: dict[str, tuple[Network, float]], cc: float) -> int:
             if old is None:
                 refused[label] = f"{built.name} is not in {archive}"
                 continue
-            same_main = (built / "main").is_file() and filecmp.cmp(built / "main", packed / "main", shallow=False)
-            if _compiled_key(built) != old or not same_main:
+            if not (cuda.compiled_for(built, old) and filecmp.cmp(built / "main", packed / "main", shallow=False)):
                 refused[label] = f"{built} is not what was archived (compiled_key or main differ)"
                 continue
             fresh = build_apart(network, duration, "generate", cc, 1, scratch / "generated" / built.name)
@@ -247,8 +243,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--into", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.build_one:
-        from spikemem.hardware import cuda
-
         network, duration = load_network(args.build_one[0]), float(args.build_one[1])
         cuda.build(network, duration, args.into, args.stage, 0, args.compute_capability, args.jobs)
         return 0
@@ -256,8 +250,6 @@ def main(argv: list[str] | None = None) -> int:
         archive = pack(args.out)
         print(f"{archive}: {archive.stat().st_size / 1e6:.1f} MB")
         return 0
-
-    from spikemem.hardware import cuda
 
     cc = args.compute_capability
     found = projects(args.which, args.cases)

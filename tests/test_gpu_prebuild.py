@@ -10,7 +10,6 @@ and never runs).
 from __future__ import annotations
 
 import json
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -32,13 +31,6 @@ def prebuild(monkeypatch, tmp_path):
     return gpu_prebuild
 
 
-def _archived(out: Path, tmp_path: Path) -> Path:
-    into = tmp_path / "unpacked"
-    with tarfile.open(out / "cuda_standalone.tar.xz") as tar:
-        tar.extractall(into, filter="data")
-    return into / "cuda_standalone"
-
-
 def _compiled_then_archived(prebuild, tmp_path: Path) -> tuple[Path, Path]:
     """The tiny project generated as a build would, ``main`` and an older key added, archived."""
     built = prebuild.build_apart(tiny_network(), DURATION_MS, "generate", CC, 1)
@@ -57,7 +49,7 @@ def test_pack_keeps_archived_projects_that_the_new_ones_lack(prebuild, tmp_path)
         (out / "cuda_standalone" / project / "main").write_text(text)
         prebuild.pack(out)
         assert not (out / "cuda_standalone").exists()
-    archived = _archived(out, tmp_path)
+    archived = prebuild._extract(out / prebuild.ARCHIVE, tmp_path / "unpacked")
     assert sorted(p.name for p in archived.iterdir()) == ["a", "b"]
     assert (archived / "a" / "main").read_text() == "a, second build"
     assert (archived / "b" / "main").read_text() == "b"
@@ -83,17 +75,17 @@ def test_rekey_gives_the_current_key_where_the_code_generates_what_was_compiled(
 
     assert prebuild.rekey(out, found, CC) == 0
     key = cuda.content_key(tiny_network(), DURATION_MS, 0, CC)
-    archived = _archived(out, tmp_path) / built.name
+    archived = prebuild._extract(out / prebuild.ARCHIVE, tmp_path / "unpacked") / built.name
     assert json.loads((archived / "spikemem.json").read_text())["compiled_key"] == key
     assert (archived / "main").read_bytes() == (built / "main").read_bytes()
     assert json.loads((built / "spikemem.json").read_text())["compiled_key"] == key
     assert "key-of-older-code"[:16] in capsys.readouterr().out
 
     # the archive is then current: nothing to do, nothing rewritten
-    before = (out / "cuda_standalone.tar.xz").read_bytes()
+    before = (out / prebuild.ARCHIVE).read_bytes()
     assert prebuild.rekey(out, found, CC) == 0
     assert "already has this code's key" in capsys.readouterr().out
-    assert (out / "cuda_standalone.tar.xz").read_bytes() == before
+    assert (out / prebuild.ARCHIVE).read_bytes() == before
 
 
 @needs_brian2cuda
@@ -107,10 +99,10 @@ def test_rekey_refuses_a_project_that_is_not_what_the_code_generates(prebuild, t
     else:
         (built / "main").write_bytes(b"\x7fELF another build")
         why = "is not what was archived"
-    before = (out / "cuda_standalone.tar.xz").read_bytes()
+    before = (out / prebuild.ARCHIVE).read_bytes()
 
     assert prebuild.rekey(out, {"tiny": (tiny_network(), DURATION_MS)}, CC) == 1
     err = capsys.readouterr().err
     assert "refused: tiny" in err and why in err and "--only tiny" in err
-    assert (out / "cuda_standalone.tar.xz").read_bytes() == before
+    assert (out / prebuild.ARCHIVE).read_bytes() == before
     assert json.loads((built / "spikemem.json").read_text())["compiled_key"] == "key-of-older-code"
