@@ -2,7 +2,8 @@
 
 ``spikemem stress ca3 [--sizes 5x10,100x100] [--spacings min,10,14,20] [--modes fidelity,functional]
 [--ops N] [--seeds K] [--overlap F] [--query-bits 1-3] [--target brian2] [--out stress.h5]
-[--plot stress.png] [--workers P] [--resume] [--scheduler ADDRESS] [--rram PRESET[:key=value,...]]``
+[--plot stress.png] [--workers P] [--resume] [--scheduler ADDRESS] [--rram PRESET[:key=value,...]]
+[--batch auto|all|B]``
 
 A *point* is one (mode, size, spacing, seed). Its stream is
 :func:`~spikemem.models.ca3_schedule.random_schedule` (learns with overwrites, cue
@@ -24,6 +25,15 @@ projections of every point (parsed, and refused with the parameter's name, befor
 anything runs); its parameters go to the HDF5 file. Sweeping device parameters is
 ``spikemem stress rram`` (experiments/ca3_rram_stress.py).
 
+``--batch`` runs several points as one launch: the streams of one mode and size (any
+spacing and seed: one network shape) are stacked side by side as independent memories
+(:func:`~spikemem.models.ca3.run_ca3_batch`), simulated once and scored one by one. Each
+point then gets an equal share of the launch's times. Without a device model every point
+answers exactly as it does alone; with ``--rram`` the launch draws its points' device noise
+from the first point's seed (same distribution, other samples than alone). ``auto`` (the
+default) is ``all`` on ``cuda`` — each CUDA launch costs minutes of nvcc, so a thousand
+seeds become one launch per mode and size — and 1 (a launch per point) elsewhere.
+
 Costs on 2 cores (``brian2`` picks numpy for these runs): about 3 s per point of 60 ops,
 mostly Brian2's per-run code generation, so the default sweep (2 modes x 2 sizes x
 4 spacings) takes about a minute on an idle machine and 2-3 minutes under load; 120 ops
@@ -44,6 +54,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +64,7 @@ from spikemem.cache import cache_dir
 from spikemem.errors import ValidationError
 from spikemem.experiment import Experiment, Report
 from spikemem.models import ca3_functional
-from spikemem.models.ca3 import MIN_GAP, pulses, run_ca3
+from spikemem.models.ca3 import MIN_GAP, duration_ms, pulses, run_ca3, run_ca3_batch
 from spikemem.models.ca3_schedule import MATCHES, MODES, Op, Schedule, random_schedule, respace
 
 FORMAT = "spikemem-stress-ca3/1"
@@ -69,6 +80,7 @@ DEFAULTS = {
     "overwrite": 0.5,
     "matches": "or,and,best",
     "target": "brian2",
+    "batch": "auto",
 }
 COUNTS = (
     "ops",
@@ -106,6 +118,7 @@ class StressConfig:
     matches: tuple[str, ...] = ("or", "and", "best")
     target: str = "brian2"
     rram: str | None = None
+    batch: int = 1  # points per launch (0: every point of a mode and size)
 
     def device(self) -> Any:
         """The device model of ``rram`` (None without one)."""
@@ -206,6 +219,18 @@ def parse_query_bits(text: str) -> tuple[int, int]:
     return (low, high)
 
 
+def parse_batch(text: str, target: str) -> int:
+    """``--batch``: points per launch; ``all`` → 0 (no limit), ``auto`` → 0 on cuda, else 1."""
+    value = str(text).strip().lower()
+    if value == "auto":
+        return 0 if target.partition(":")[0] == "cuda" else 1
+    if value == "all":
+        return 0
+    if not value.isdigit() or int(value) < 1:
+        raise ValidationError("--batch", text, "'auto', 'all' or an integer >= 1 (streams stacked into one launch)")
+    return int(value)
+
+
 def _items(option: str, text: str) -> list[str]:
     items = [s.strip() for s in str(text).split(",") if s.strip()]
     if not items:
@@ -262,6 +287,7 @@ def config_from_args(args: argparse.Namespace) -> StressConfig:
         matches=matches,
         target=args.target,
         rram=_rram(getattr(args, "rram", None)),
+        batch=parse_batch(getattr(args, "batch", DEFAULTS["batch"]), args.target),
     )
 
 
@@ -366,23 +392,56 @@ def run_point(point: Point, config: StressConfig, keep_answers: bool = False) ->
     start = time.perf_counter()
     schedule = point_schedule(point, config)
     run = run_ca3(schedule, mode=point.mode, target=config.target, seed=point.seed, device=config.device())
-    counts, failed = evaluate(run.answers, schedule, point.mode)
+    return _scored(point, run, time.perf_counter() - start, 1, keep_answers)
+
+
+def run_launch(points: tuple[Point, ...], config: StressConfig, keep_answers: bool = False) -> list[dict[str, Any]]:
+    """Simulate ``points`` (one mode and size) as one stacked launch and score each
+    (:func:`~spikemem.models.ca3.run_ca3_batch`); each gets an equal share of the times."""
+    if len(points) == 1:
+        return [run_point(points[0], config, keep_answers)]
+    start = time.perf_counter()
+    schedules = [point_schedule(p, config) for p in points]
+    mode = points[0].mode
+    runs = run_ca3_batch(schedules, mode=mode, target=config.target, seed=points[0].seed, device=config.device())
+    wall = time.perf_counter() - start
+    return [_scored(p, run, wall, len(points), keep_answers) for p, run in zip(points, runs, strict=True)]
+
+
+def _scored(point: Point, run: Any, wall_s: float, launch_points: int, keep_answers: bool) -> dict[str, Any]:
+    counts, failed = evaluate(run.answers, run.schedule, point.mode)
     prov = run.results.provenance
     result: dict[str, Any] = {
         "key": point.key,
         "point": asdict(point),
         "counts": counts,
         "failed_ops": failed,
-        "duration_ms": float(prov["duration_ms"]),
-        "wall_s": time.perf_counter() - start,
-        "build_s": float(prov.get("build_s", float("nan"))),
-        "run_s": float(prov.get("run_s", float("nan"))),
+        "duration_ms": duration_ms(run.schedule, point.mode),
+        "wall_s": wall_s / launch_points,
+        "build_s": float(prov.get("build_s", float("nan"))) / launch_points,
+        "run_s": float(prov.get("run_s", float("nan"))) / launch_points,
         "engine": str(prov["target"]),
+        "launch_points": launch_points,
     }
     if keep_answers:
         result["answers"] = run.answers
-        result["schedule"] = schedule
+        result["schedule"] = run.schedule
     return result
+
+
+def launches(points: list[Any], batch: int) -> list[tuple[Any, ...]]:
+    """Points grouped into launches: one network shape (mode and size) each, at most
+    ``batch`` points (0: no limit); ``batch`` 1 keeps every point apart."""
+    if batch == 1:
+        return [(p,) for p in points]
+    shapes: dict[tuple[str, int, int], list[Point]] = {}
+    for p in points:
+        shapes.setdefault((p.mode, p.n_cues, p.n_bits), []).append(p)
+    out = []
+    for group in shapes.values():
+        size = batch or len(group)
+        out += [tuple(group[k : k + size]) for k in range(0, len(group), size)]
+    return out
 
 
 # --- the sweep: resume file, workers, Dask ---------------------------------------------
@@ -422,13 +481,14 @@ def sweep(
     progress: bool = True,
     runner: Callable[[Any, Any], dict[str, Any]] | None = None,
     desc: str = "stress ca3",
+    batch: int = 1,
 ) -> tuple[list[dict[str, Any]], int]:
     """Run every point not already in ``resume_file`` (with ``resume``); results in grid order.
 
     ``config`` has ``points()`` (each with a ``key``) and ``digest()``; ``runner(point,
-    config)`` (default :func:`run_point`, a top-level function for worker processes)
-    returns a result dict with that ``key``. Returns the results and how many came from
-    the resume file.
+    config)`` (a top-level function for worker processes) returns a result dict with that
+    ``key``. Without ``runner`` the points run through :func:`run_launch`, ``batch`` to a
+    launch (:func:`launches`). Returns the results and how many came from the resume file.
     """
     done = load_resume(resume_file, config) if resume else {}
     todo = [p for p in config.points() if p.key not in done]
@@ -445,15 +505,26 @@ def sweep(
             os.fsync(log.fileno())
             bar.update(1)
 
-        for result in _execute(todo, config, workers, scheduler, runner or run_point):
-            finished(result)
+        work = run_launch if runner is None else partial(_one_by_one, runner)
+        for results in _execute(launches(todo, batch if runner is None else 1), config, workers, scheduler, work):
+            for result in results:
+                finished(result)
     resumed = len(config.points()) - len(todo)
     return [done[p.key] for p in config.points()], resumed
 
 
+def _one_by_one(runner: Callable[[Any, Any], dict[str, Any]], points: tuple[Any, ...], config: Any) -> list[dict]:
+    return [runner(point, config) for point in points]
+
+
 def _execute(
-    todo: list[Any], config: Any, workers: int, scheduler: str | None, runner: Callable[[Any, Any], dict[str, Any]]
-) -> Iterable[dict[str, Any]]:
+    todo: list[tuple[Any, ...]],
+    config: Any,
+    workers: int,
+    scheduler: str | None,
+    runner: Callable[[Any, Any], list[dict[str, Any]]],
+) -> Iterable[list[dict[str, Any]]]:
+    """``runner(launch, config)`` for every launch of ``todo``, here, in worker processes or on Dask."""
     if not todo:
         return
     if scheduler:
@@ -466,14 +537,14 @@ def _execute(
                 yield future.result()
         return
     if workers == 1:
-        for point in todo:
-            yield runner(point, config)
+        for launch in todo:
+            yield runner(launch, config)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(runner, point, config) for point in todo]
+        futures = [pool.submit(runner, launch, config) for launch in todo]
         for future in as_completed(futures):
             yield future.result()
 
@@ -589,6 +660,7 @@ def write_hdf5(
     }
     for name in ("n_cues", "n_bits", "seed"):
         points[name] = np.array([r["point"][name] for r in results], dtype=np.int64)
+    points["launch_points"] = np.array([r.get("launch_points", 1) for r in results], dtype=np.int64)
     for name in COUNTS:
         points[name] = np.array([r["counts"][name] for r in results], dtype=np.int64)
     for name in TIMES:
@@ -716,6 +788,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--matches", default=d["matches"], help="functional query modes (default or,and,best)")
     p.add_argument("--target", default=d["target"], help="where to run (default brian2)")
     p.add_argument("--rram", help="device model under the memory synapses: PRESET[:key=value,...] (hardware/rram.py)")
+    p.add_argument(
+        "--batch",
+        default=d["batch"],
+        help="streams stacked into one launch: 'all' (every stream of a mode and size), a number, or 'auto' "
+        "(default: all on cuda, else 1)",
+    )
     p.add_argument("--out", help="write config, per-point metrics and provenance to this HDF5 file")
     p.add_argument("--plot", help="draw accuracy vs spacing and vs size to this image file")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
@@ -756,7 +834,9 @@ def run(args: argparse.Namespace) -> Report:
             ) from None
     started = now_utc()
     resume_file = resume_path(config, args.out)
-    results, resumed = sweep(config, resume_file, args.resume, workers, args.scheduler, not args.no_progress)
+    results, resumed = sweep(
+        config, resume_file, args.resume, workers, args.scheduler, not args.no_progress, batch=config.batch
+    )
     rows = summarise(results)
     files = []
     if args.out:
@@ -773,6 +853,7 @@ def run(args: argparse.Namespace) -> Report:
         f"query bits, overwrite {config.overwrite:g}, functional matches {','.join(config.matches)}",
         "engines": ", ".join(sorted({r["engine"] for r in results})),
         "device": config.rram or "none",
+        "points per launch": {0: "all of a mode and size", 1: "1"}.get(config.batch, f"up to {config.batch}"),
         "simulation wall time": f"{wall:.1f} s",
     }
     title = f"CA3 stress: {len(config.modes)} modes x {len(config.sizes)} sizes x {len(config.spacings)} spacings"

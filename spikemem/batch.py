@@ -127,4 +127,4 @@ def _stack_population(pops: list[Population]) -> Population:
 def _stack_projection(proj: Projection, copies: int) -> Projection:
     conn = proj.connector
     blocks = Blocks(conn.inner, conn.copies * copies) if isinstance(conn, Blocks) else Blocks(conn, copies)
-    return Projection(proj.name, proj.pre, proj.post, blocks, proj.synapse, proj.receptor)
+    return proj.replace(connector=blocks)  # synapse, receptor and device model kept

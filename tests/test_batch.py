@@ -90,6 +90,32 @@ def test_stacked_ca3_memories_run_as_if_alone():
         assert part.network is net and part.provenance["copies"] == 3
 
 
+def test_stacked_memories_keep_their_device_model():
+    """A device model under the memories stays under them when stacked: each copy learns the
+    device's quantised weights (3 levels, noiseless, so alone and stacked agree bit for bit),
+    which differ from the ideal synapses' weights."""
+    from spikemem.hardware.rram import RRAM, apply_device
+
+    schedules = _schedules(2)
+    device = RRAM("ideal", levels=3)
+    nets = [apply_device(ca3.ca3_network(s, "fidelity", record_weights=True), device) for s in schedules]
+    stacked = stack(nets)
+    assert [p.device for p in stacked.projections] == [p.device for p in nets[0].projections]
+    duration = max(ca3.duration_ms(s, "fidelity") for s in schedules)
+    parts = split(simulate(stacked, duration, target="brian2:numpy"), nets)
+    for net, part in zip(nets, parts):
+        alone = simulate(net, duration, target="brian2:numpy")
+        ideal = simulate(apply_device(net, None), duration, target="brian2:numpy")
+        for proj in alone.weights:
+            assert np.array_equal(part.weights[proj].values, alone.weights[proj].values), proj
+            assert not np.array_equal(alone.weights[proj].values, ideal.weights[proj].values), proj
+    runs = ca3.run_ca3_batch(schedules, "fidelity", "brian2:numpy", device=device, record_weights=True)
+    for run, part in zip(runs, parts):
+        assert "device" in run.results.provenance
+        for proj in part.weights:
+            assert np.array_equal(run.results.weights[proj].values, part.weights[proj].values), proj
+
+
 def test_replicate_and_split_by_count():
     net = ca3.ca3_network(_schedules(1)[0], "fidelity")
     big = replicate(net, 2)
@@ -113,3 +139,12 @@ def test_stack_and_split_refuse_mismatches():
         split(Results(spikes={}), 2)
     with pytest.raises(ValidationError, match="copies"):
         split(Results(spikes={}, network=stack([a, b])), 3)
+
+
+def test_run_ca3_batch_refuses_memories_of_different_sizes():
+    schedules = [*_schedules(2), ca3.random_schedule(5, 6, 7, seed=0)]
+    with pytest.raises(ValidationError) as err:
+        ca3.run_ca3_batch(schedules, "fidelity", target="brian2:numpy")
+    assert err.value.field == "schedules[2]" and "4x6" in err.value.allowed
+    with pytest.raises(ValidationError, match="schedules"):
+        ca3.run_ca3_batch([], "fidelity")

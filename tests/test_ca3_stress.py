@@ -106,6 +106,57 @@ def test_point_metrics_match_an_independent_replay(mode, spacing):
     assert res["duration_ms"] == last.t + TAIL_MS[mode] + stress.op_length(mode)(last)
 
 
+@pytest.mark.parametrize("mode", ["fidelity", "functional"])
+def test_a_batched_launch_scores_each_stream_as_if_alone(mode):
+    """Four streams (two spacings x two seeds) stacked into one launch: every point's answers,
+    counts and failed ops equal its own run's; functional mode answers the ideal memory."""
+    config = stress.StressConfig(
+        sizes=((5, 10),), spacings=("min", "10"), modes=(mode,), ops=24, seeds=2, target="brian2:numpy"
+    )
+    points = tuple(config.points())
+    batched = stress.run_launch(points, config, keep_answers=True)
+    assert [r["key"] for r in batched] == [p.key for p in points]
+    for point, got in zip(points, batched):
+        alone = stress.run_point(point, config, keep_answers=True)
+        assert got["answers"] == alone["answers"], point.key
+        assert got["counts"] == alone["counts"] and got["failed_ops"] == alone["failed_ops"]
+        assert got["duration_ms"] == alone["duration_ms"] and got["launch_points"] == 4
+        assert got["counts"] == replay(got["schedule"], got["answers"], mode)
+        if mode == "functional":
+            assert got["failed_ops"] == []
+    assert len({r["duration_ms"] for r in batched}) > 1  # streams of different lengths shared the launch
+
+
+def test_launches_group_one_network_shape_each():
+    config = stress.StressConfig(
+        sizes=((4, 6), (5, 10)), spacings=("min", "14"), modes=("fidelity", "functional"), seeds=3
+    )
+    points = config.points()
+    assert stress.launches(points, 1) == [(p,) for p in points]
+    every = stress.launches(points, 0)
+    assert len(every) == 4 and sorted(len(g) for g in every) == [6, 6, 6, 6]
+    for group in every:
+        assert len({(p.mode, p.n_cues, p.n_bits) for p in group}) == 1
+    fours = stress.launches(points, 4)
+    assert sorted(len(g) for g in fours) == [2, 2, 2, 2, 4, 4, 4, 4]
+    assert sorted(p.key for g in fours for p in g) == sorted(p.key for p in points)
+
+
+def test_batch_option():
+    assert stress.parse_batch("auto", "cuda") == 0 and stress.parse_batch("auto", "brian2:numpy") == 1
+    assert stress.parse_batch("all", "brian2") == 0 and stress.parse_batch("8", "brian2") == 8
+
+
+def test_batched_sweep_writes_launch_sizes(tmp_path):
+    out = tmp_path / "batched.h5"
+    argv = ("--sizes", "4x6", "--modes", "functional", "--spacings", "min", "--seeds", "3", "--ops", "12")
+    report = stress.run(parse(*argv, "--target", "brian2:numpy", "--batch", "2", "--out", str(out)))
+    data = stress.load_stress(out)
+    assert list(data["points"]["launch_points"]) == [2, 2, 1]
+    assert list(data["points"]["correct"]) == [12, 12, 12]
+    assert data["config"]["batch"] == 2 and report.metrics["points per launch"] == "up to 2"
+
+
 @pytest.fixture(scope="module")
 def resumed_sweep(tmp_path_factory):
     """A two-point sweep killed after its first point: the first is pre-written to the resume file."""
@@ -179,6 +230,8 @@ def test_hdf5_holds_config_metrics_and_provenance(resumed_sweep):
         (("--matches", "or,xor"), "--matches"),
         (("--target", "no-such-simulator"), "--target"),
         (("--workers", "0"), "--workers"),
+        (("--batch", "0"), "--batch"),
+        (("--batch", "some"), "--batch"),
         (("--out", "/no/such/folder/s.h5"), "--out"),
         (("--plot", "stress.txt"), "--plot"),
     ],
