@@ -360,17 +360,15 @@ def test_gpu_ca3_functional_mode_random_stream():
 @pytest.mark.gpu
 @needs_gpu
 def test_gpu_batch_of_memories_matches_single_runs():
-    """Independent memories stacked into one GPU run answer as each does alone on the CPU."""
-    from spikemem.batch import split, stack
-
+    """Independent memories stacked into one GPU run (``run_ca3_batch``, as ``spikemem
+    stress ca3 --target cuda`` launches them) answer as each does alone on the CPU."""
     schedules = batch_schedules()
-    nets = [ca3.ca3_network(s, "fidelity") for s in schedules]
     duration = max(ca3.duration_ms(s, "fidelity") for s in schedules)
-    parts = split(simulate(stack(nets), duration, target="cuda"), nets)
-    for schedule, part, net in zip(schedules, parts, nets):
-        alone = simulate(net, duration, target="brian2:numpy")
-        assert ca3.decode(part, schedule, "fidelity") == ca3.decode(alone, schedule, "fidelity")
-        assert_same_spikes(part, alone)
+    runs = ca3.run_ca3_batch(schedules, "fidelity", target="cuda")
+    for schedule, run in zip(schedules, runs, strict=True):
+        alone = simulate(ca3.ca3_network(schedule, "fidelity"), duration, target="brian2:numpy")
+        assert run.answers == ca3.decode(alone, schedule, "fidelity")
+        assert_same_spikes(run.results, alone)
 
 
 def test_rule_connectors_stay_unmaterialised():
