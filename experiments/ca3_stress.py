@@ -34,6 +34,9 @@ from the first point's seed (same distribution, other samples than alone). ``aut
 default) is ``all`` on ``cuda`` — each CUDA launch costs minutes of nvcc, so a thousand
 seeds become one launch per mode and size — and 1 (a launch per point) elsewhere.
 
+Every option is checked, and the target's own checks run on each mode's network (no GPU,
+a feature the target lacks), before any file is opened and anything simulated.
+
 Costs on 2 cores (``brian2`` picks numpy for these runs): about 3 s per point of 60 ops,
 mostly Brian2's per-run code generation, so the default sweep (2 modes x 2 sizes x
 4 spacings) takes about a minute on an idle machine and 2-3 minutes under load; 120 ops
@@ -64,7 +67,7 @@ from spikemem.cache import cache_dir
 from spikemem.errors import ValidationError
 from spikemem.experiment import Experiment, Report
 from spikemem.models import ca3_functional
-from spikemem.models.ca3 import MIN_GAP, duration_ms, pulses, run_ca3, run_ca3_batch
+from spikemem.models.ca3 import MIN_GAP, ca3_network, duration_ms, pulses, run_ca3, run_ca3_batch
 from spikemem.models.ca3_schedule import MATCHES, MODES, Op, Schedule, random_schedule, respace
 
 FORMAT = "spikemem-stress-ca3/1"
@@ -806,6 +809,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def check_target(config: StressConfig) -> None:
+    """The target's own checks (no GPU, a feature it lacks, a device model it cannot carry) on
+    each mode's first network, before any file is opened and anything simulated."""
+    from spikemem.targets import resolve
+
+    _, module, variant = resolve(config.target)
+    device = config.device()
+    for mode in config.modes:
+        point = next(p for p in config.points() if p.mode == mode)
+        module.check(ca3_network(point_schedule(point, config), mode, device=device), variant=variant)
+
+
 def check_output_paths(out: str | None, plot_path: str | None) -> None:
     """``--out`` and ``--plot`` must name files in existing folders; plots are png, pdf or svg."""
     for option, path in (("out", out), ("plot", plot_path)):
@@ -832,6 +847,7 @@ def run(args: argparse.Namespace) -> Report:
                 "a Dask scheduler address with dask.distributed installed "
                 "(pip install distributed); or leave it out to run here",
             ) from None
+    check_target(config)
     started = now_utc()
     resume_file = resume_path(config, args.out)
     results, resumed = sweep(

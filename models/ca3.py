@@ -123,9 +123,23 @@ def encode(schedule: Schedule, mode: str) -> dict[str, list[list[float]]]:
 
 
 def ca3_network(
-    schedule: Schedule, mode: str = "functional", record: str = "outputs", record_weights: bool = False
+    schedule: Schedule,
+    mode: str = "functional",
+    record: str = "outputs",
+    record_weights: bool = False,
+    device: Any = None,
 ) -> Network:
-    """The network that runs ``schedule`` in ``mode`` (inputs included)."""
+    """The network that runs ``schedule`` in ``mode`` (inputs included); ``device`` (e.g. a
+    ``spikemem.hardware.rram.RRAM``) goes under both memory projections."""
+    network = _circuit(schedule, mode, record, record_weights)
+    if device is None:
+        return network
+    return network.replace(
+        projections=tuple(p.replace(device=device) if p.synapse.plastic else p for p in network.projections)
+    )
+
+
+def _circuit(schedule: Schedule, mode: str, record: str, record_weights: bool) -> Network:
     validate(schedule, mode)
     inputs = encode(schedule, mode)
     if mode == "fidelity":
@@ -262,7 +276,7 @@ def run_ca3(
     ``device`` (e.g. a ``spikemem.hardware.rram.RRAM``) is put under both memory
     projections, so the learned weights live on the device.
     """
-    network = _network(schedule, mode, record, record_weights, device)
+    network = ca3_network(schedule, mode, record, record_weights, device)
     results = simulate(network, duration_ms(schedule, mode), target=target, seed=seed, progress=progress, **options)
     _label(results, schedule, mode, device)
     return CA3Run(schedule, mode, decode(results, schedule, mode), results)
@@ -298,7 +312,7 @@ def run_ca3_batch(
             )
     record, record_weights = options.pop("record", "outputs"), options.pop("record_weights", False)
     device = options.pop("device", None)
-    nets = [_network(s, mode, record, record_weights, device) for s in schedules]
+    nets = [ca3_network(s, mode, record, record_weights, device) for s in schedules]
     duration = max(duration_ms(s, mode) for s in schedules)
     results = simulate(stack(nets), duration, target=target, seed=seed, **options)
     runs = []
@@ -306,15 +320,6 @@ def run_ca3_batch(
         _label(part, schedule, mode, device)
         runs.append(CA3Run(schedule, mode, decode(part, schedule, mode), part))
     return runs
-
-
-def _network(schedule: Schedule, mode: str, record: str, record_weights: bool, device: Any) -> Network:
-    network = ca3_network(schedule, mode, record=record, record_weights=record_weights)
-    if device is None:
-        return network
-    return network.replace(
-        projections=tuple(p.replace(device=device) if p.synapse.plastic else p for p in network.projections)
-    )
 
 
 def _label(results: Results, schedule: Schedule, mode: str, device: Any) -> None:

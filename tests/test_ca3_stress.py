@@ -9,7 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
-from spikemem.errors import ValidationError
+from spikemem.errors import UnsupportedFeature, ValidationError
 from spikemem.experiment import all_experiments
 from spikemem.experiments import ca3_stress as stress
 from spikemem.models.ca3 import MIN_GAP, TAIL_MS
@@ -240,6 +240,20 @@ def test_bad_options_rejected_before_running(argv, option):
     with pytest.raises(ValidationError) as err:
         stress.run(parse(*argv))
     assert err.value.field == option
+
+
+def test_a_target_that_cannot_run_the_memory_is_refused_before_any_file_is_touched(tmp_path):
+    """NIR has no plasticity: the target's own check refuses the CA3 before the sweep opens
+    (and would truncate) the resume file of an earlier run, and before anything runs."""
+    pytest.importorskip("nir")
+    out = tmp_path / "stress.h5"
+    args = parse("--sizes", "4x6", "--modes", "fidelity", "--ops", "8", "--target", "nir", "--out", str(out))
+    resume = stress.resume_path(stress.config_from_args(args), str(out))
+    resume.write_text("points of an earlier run\n")
+    with pytest.raises(UnsupportedFeature) as err:
+        stress.run(args)
+    assert err.value.target == "nir" and "plastic" in err.value.reason
+    assert resume.read_text() == "points of an earlier run\n" and not out.exists()
 
 
 def test_scheduler_needs_dask():
