@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from spikemem.experiments import ca3_stress as stress
@@ -25,7 +26,7 @@ from spikemem.experiments import ca3_stress as stress
 
 def timed_sweep(config: stress.StressConfig, batch: int, folder: Path) -> tuple[list[dict], float]:
     t0 = time.perf_counter()
-    results, _ = stress.sweep(config, folder / f"batch{batch}.jsonl", progress=False, batch=batch)
+    results, _ = stress.sweep(replace(config, batch=batch), folder / f"batch{batch}.jsonl", progress=False)
     return results, time.perf_counter() - t0
 
 

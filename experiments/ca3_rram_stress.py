@@ -37,7 +37,9 @@ import numpy as np
 from spikemem.errors import ValidationError
 from spikemem.experiment import Experiment, Report
 from spikemem.hardware.rram import DRIFT_MODELS, parse_device
+from spikemem.models.ca3 import ca3_network
 from spikemem.models.ca3_schedule import MATCHES, MODES
+from spikemem.network import Network
 
 from . import _rram_sweep as rs
 from .ca3_stress import (
@@ -45,6 +47,7 @@ from .ca3_stress import (
     _fraction,
     _items,
     check_output_paths,
+    check_target,
     parse_query_bits,
     parse_sizes,
     pct,
@@ -417,6 +420,13 @@ def run(args: argparse.Namespace) -> Report:
     config = config_from_args(args)
     workers = _count("--workers", args.workers)
     check_output_paths(args.out, args.plot)
+    device = config.base_device()
+
+    def one_stream(point: rs.SweepPoint) -> Network:  # a stream of the point, the base device under it
+        schedules, _ = rs.phased_schedules(config, point.mode, point.n_cues, point.n_bits)
+        return ca3_network(schedules[0], point.mode, device=device)
+
+    check_target(config, one_stream)
     started = now_utc()
     resume_file = resume_path(config, args.out, "rram")
     results, resumed = sweep(

@@ -69,6 +69,7 @@ from spikemem.experiment import Experiment, Report
 from spikemem.models import ca3_functional
 from spikemem.models.ca3 import MIN_GAP, ca3_network, duration_ms, pulses, run_ca3, run_ca3_batch
 from spikemem.models.ca3_schedule import MATCHES, MODES, Op, Schedule, random_schedule, respace
+from spikemem.network import Network
 
 FORMAT = "spikemem-stress-ca3/1"
 DEFAULTS = {
@@ -484,14 +485,13 @@ def sweep(
     progress: bool = True,
     runner: Callable[[Any, Any], dict[str, Any]] | None = None,
     desc: str = "stress ca3",
-    batch: int = 1,
 ) -> tuple[list[dict[str, Any]], int]:
     """Run every point not already in ``resume_file`` (with ``resume``); results in grid order.
 
     ``config`` has ``points()`` (each with a ``key``) and ``digest()``; ``runner(point,
     config)`` (a top-level function for worker processes) returns a result dict with that
-    ``key``. Without ``runner`` the points run through :func:`run_launch`, ``batch`` to a
-    launch (:func:`launches`). Returns the results and how many came from the resume file.
+    ``key``. Without ``runner`` the points run through :func:`run_launch`, ``config.batch`` to
+    a launch (:func:`launches`). Returns the results and how many came from the resume file.
     """
     done = load_resume(resume_file, config) if resume else {}
     todo = [p for p in config.points() if p.key not in done]
@@ -508,8 +508,11 @@ def sweep(
             os.fsync(log.fileno())
             bar.update(1)
 
-        work = run_launch if runner is None else partial(_one_by_one, runner)
-        for results in _execute(launches(todo, batch if runner is None else 1), config, workers, scheduler, work):
+        if runner is None:
+            work, units = run_launch, launches(todo, config.batch)
+        else:
+            work, units = partial(_one_by_one, runner), [(p,) for p in todo]
+        for results in _execute(units, config, workers, scheduler, work):
             for result in results:
                 finished(result)
     resumed = len(config.points()) - len(todo)
@@ -809,16 +812,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def check_target(config: StressConfig) -> None:
+def check_target(config: Any, network_of: Callable[[Any], Network]) -> None:
     """The target's own checks (no GPU, a feature it lacks, a device model it cannot carry) on
-    each mode's first network, before any file is opened and anything simulated."""
+    ``network_of(point)`` for each mode's first point of ``config`` (which has ``target``,
+    ``modes`` and ``points()``), before any file is opened and anything simulated."""
     from spikemem.targets import resolve
 
     _, module, variant = resolve(config.target)
-    device = config.device()
     for mode in config.modes:
         point = next(p for p in config.points() if p.mode == mode)
-        module.check(ca3_network(point_schedule(point, config), mode, device=device), variant=variant)
+        module.check(network_of(point), variant=variant)
 
 
 def check_output_paths(out: str | None, plot_path: str | None) -> None:
@@ -847,12 +850,11 @@ def run(args: argparse.Namespace) -> Report:
                 "a Dask scheduler address with dask.distributed installed "
                 "(pip install distributed); or leave it out to run here",
             ) from None
-    check_target(config)
+    device = config.device()
+    check_target(config, lambda p: ca3_network(point_schedule(p, config), p.mode, device=device))
     started = now_utc()
     resume_file = resume_path(config, args.out)
-    results, resumed = sweep(
-        config, resume_file, args.resume, workers, args.scheduler, not args.no_progress, batch=config.batch
-    )
+    results, resumed = sweep(config, resume_file, args.resume, workers, args.scheduler, not args.no_progress)
     rows = summarise(results)
     files = []
     if args.out:

@@ -209,6 +209,22 @@ def test_stress_ca3_runs_points_on_the_device(tmp_path) -> None:
     assert data["points"]["recalls_correct"][0] < plain["counts"]["recalls"]
 
 
+def test_a_target_that_cannot_run_the_sweep_is_refused_before_any_file_is_touched(tmp_path) -> None:
+    """As for ``stress ca3``: NIR has no plasticity, so the target's own check refuses the
+    memory before the sweep opens (and would truncate) an earlier run's resume file."""
+    pytest.importorskip("nir")
+    from spikemem.errors import UnsupportedFeature
+
+    out = tmp_path / "rram.h5"
+    args = parse("--modes", "fidelity", "--sizes", "4x6", "--ops", "8", "--target", "nir", "--out", str(out))
+    resume = ca3_stress.resume_path(cli.config_from_args(args), str(out), "rram")
+    resume.write_text("points of an earlier run\n")
+    with pytest.raises(UnsupportedFeature) as err:
+        cli.run(args)
+    assert err.value.target == "nir" and "plastic" in err.value.reason
+    assert resume.read_text() == "points of an earlier run\n" and not out.exists()
+
+
 # --- the full default sweep ----------------------------------------------------------------------
 
 
