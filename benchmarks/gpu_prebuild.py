@@ -48,6 +48,7 @@ import time
 from pathlib import Path
 
 from spikemem.hardware import cuda
+from spikemem.hardware._cuda_project import compiled_key
 from spikemem.hardware.cuda import LOG, MANIFEST
 from spikemem.io import load_network, save_network
 from spikemem.network import Network
@@ -155,7 +156,7 @@ def rekey(out: Path, found: dict[str, tuple[Network, float]], cc: float) -> int:
             built = cuda._default_dir(network, duration, cc)
             packed = packed_root / built.name
             key = cuda.content_key(network, duration, 0, cc)
-            old = _compiled_key(packed)
+            old = compiled_key(packed)
             if old == key:
                 print(f"{label:<24} already has this code's key {key[:16]}", flush=True)
                 continue
@@ -183,13 +184,6 @@ def rekey(out: Path, found: dict[str, tuple[Network, float]], cc: float) -> int:
     if refused:
         print(f"compile them again: --only {' '.join(refused)}, then --pack", file=sys.stderr)
     return 1 if refused else 0
-
-
-def _compiled_key(project: Path) -> str | None:
-    try:
-        return json.loads((project / MANIFEST).read_text()).get("compiled_key")
-    except (OSError, ValueError):
-        return None
 
 
 def _set_compiled_key(project: Path, key: str) -> None:

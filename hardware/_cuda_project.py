@@ -108,11 +108,15 @@ def run_project(directory: str | os.PathLike[str]) -> Results:
 
 def compiled_for(folder: Path, key: str) -> bool:
     """Whether ``folder`` holds a compiled project of exactly this run (see :func:`~.cuda.content_key`)."""
+    return compiled_key(folder) == key and (folder / "main").is_file()
+
+
+def compiled_key(folder: Path) -> str | None:
+    """The content key ``folder``'s manifest says it was compiled for (None: none, or no manifest)."""
     try:
-        manifest = json.loads((folder / MANIFEST).read_text())
+        return json.loads((folder / MANIFEST).read_text()).get("compiled_key")
     except (OSError, ValueError):
-        return False
-    return manifest.get("compiled_key") == key and (folder / "main").is_file()
+        return None
 
 
 def write_manifest(
