@@ -37,6 +37,7 @@ from spikemem.hardware.rram import RRAM, apply_device, parse_device
 from spikemem.models.ca3 import MIN_GAP, ca3_network, decode, duration_ms
 from spikemem.models.ca3_schedule import Op, Schedule, random_schedule, respace
 from spikemem.simulate import simulate
+from spikemem.target_options import parse_options
 
 from .ca3_stress import COUNTS, evaluate, op_length
 
@@ -66,6 +67,7 @@ class SweepConfig:
     query_bits: tuple[int, int] = (1, 3)
     matches: tuple[str, ...] = ("or", "and", "best")
     target: str = "brian2"
+    target_options: tuple[str, ...] = ()  # KEY=VALUE texts (--option)
     threshold: float = field(default=0.99, compare=False)
 
     def digest(self) -> str:
@@ -173,7 +175,8 @@ def run_point(point: SweepPoint, config: SweepConfig) -> dict[str, Any]:
     if device is not None:
         network = apply_device(network, device, "plastic")
     duration = max(duration_ms(s, point.mode) for s in schedules)
-    results = simulate(network, duration, target=config.target, seed=config.seed)
+    options = parse_options(config.target_options)
+    results = simulate(network, duration, target=config.target, seed=config.seed, **options)
     streams = []
     totals = dict.fromkeys(COUNTS, 0)
     for schedule, part in zip(schedules, split(results, nets), strict=True):

@@ -12,6 +12,7 @@ import json
 import os
 from typing import Any
 
+from spikemem import target_options
 from spikemem.errors import ValidationError
 from spikemem.experiment import Experiment, Report
 from spikemem.models.ca3 import CA3Run, expected_content, paper_schedule, run_ca3
@@ -31,6 +32,7 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--answers", help="write one answer per op to this JSON file")
     p.add_argument("--plot", help="draw a spike raster with the operations to this image file (png, pdf, svg)")
     p.add_argument("--rram", help="device model under the memory synapses: PRESET[:key=value,...]")
+    target_options.add_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -55,6 +57,15 @@ def execute(schedule: Schedule, args: argparse.Namespace, title: str) -> Report:
     """Run ``schedule`` as the options say; write answers, results and plot; tabulate."""
     _check_outputs(args)
     device = _device(args.rram)  # parsed (and rejected if malformed) before anything runs
+    options = target_options.parse_options(args.option)
+    if options.get("virtual"):
+        for option in ("answers", "plot"):
+            if getattr(args, option):
+                raise ValidationError(
+                    f"--{option}",
+                    getattr(args, option),
+                    "left out with virtual=true: it maps the network without simulating it (no spikes, no answers)",
+                )
     run = run_ca3(
         schedule,
         mode=args.mode,
@@ -63,7 +74,10 @@ def execute(schedule: Schedule, args: argparse.Namespace, title: str) -> Report:
         progress=not args.no_progress,
         record="all" if args.plot else "outputs",
         device=device,
+        **options,
     )
+    if not run.simulated:
+        return mapping_report(run, title, args)
     files = []
     if args.answers:
         _write_json_atomically(args.answers, run.answers)
@@ -119,6 +133,27 @@ def answers_report(run: CA3Run, title: str, files: list[str]) -> Report:
         files,
         ok=score["correct"] == score["ops"],
     )
+
+
+def mapping_report(run: CA3Run, title: str, args: argparse.Namespace) -> Report:
+    """What a target that maps without simulating (SpiNNaker's virtual board) found:
+    cores, chips, routing entries and memory per population; no answers."""
+    prov = run.results.provenance
+    mapping = prov.get("spinnaker_mapping", {})
+    cores = mapping.get("cores_per_population", {})
+    sdram = mapping.get("sdram_bytes_per_population", {})
+    rows = [[pop, cores[pop], f"{sdram.get(pop, 0) / 1024:.1f}"] for pop in cores]
+    metrics = {
+        "mapped": f"{mapping.get('application_cores', '?')} application cores on {mapping.get('n_chips_used', '?')} "
+        f"chip(s), {mapping.get('routing_entries', '?')} routing entries; nothing simulated, so no answers",
+        "engine": f"{prov['target']}, build {prov.get('build_s', 0):.2f} s, map {prov.get('run_s', 0):.2f} s",
+        "log": prov.get("log", "-"),
+    }
+    files = []
+    if args.out:
+        run.results.save(args.out)
+        files.append(args.out)
+    return Report(f"{title}: mapping only", ["population", "cores", "SDRAM (KiB)"], rows, metrics, files)
 
 
 def _describe(op: Op) -> str:

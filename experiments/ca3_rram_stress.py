@@ -3,7 +3,8 @@
 ``spikemem stress rram [--rram BASE] [--params prog_noise,read_noise,levels,stuck_off,stuck_on,t_inf]
 [--prog-noise 0.01,...] [--read-noise ...] [--levels 256,...,2] [--stuck-off ...] [--stuck-on ...]
 [--t-inf 1s,1h,1d,1mo,1y] [--modes fidelity,functional] [--sizes 20x20] [--ops 120] [--seeds 4]
-[--threshold 0.99] [--out rram.h5] [--plot rram.png] [--resume] [--workers P]``
+[--threshold 0.99] [--target brian2] [--option KEY=VALUE ...] [--out rram.h5] [--plot rram.png]
+[--resume] [--workers P]``
 
 Both CA3 modes run learn-then-recall streams with the device under both memory
 projections; each swept parameter replaces one field of the base device (``--rram``,
@@ -40,6 +41,7 @@ from spikemem.hardware.rram import DRIFT_MODELS, parse_device
 from spikemem.models.ca3 import ca3_network
 from spikemem.models.ca3_schedule import MATCHES, MODES
 from spikemem.network import Network
+from spikemem.target_options import add_argument as add_option_argument
 
 from . import _rram_sweep as rs
 from .ca3_stress import (
@@ -55,6 +57,7 @@ from .ca3_stress import (
     resume_path,
     run_provenance,
     sweep,
+    sweep_target_options,
     write_stress_file,
 )
 
@@ -171,6 +174,7 @@ def config_from_args(args: argparse.Namespace) -> rs.SweepConfig:
         query_bits=parse_query_bits(args.query_bits),
         matches=matches,
         target=args.target,
+        target_options=sweep_target_options(args.option),
         threshold=threshold,
     )
     for name, values in params:
@@ -406,6 +410,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--threshold", type=float, default=d["threshold"], help="breaks below this fraction of recalls kept (0.99)"
     )
     p.add_argument("--target", default="brian2", help="where to run (default brian2)")
+    add_option_argument(p, "target option for every run")
     p.add_argument("--out", help="write config, device parameters, per-point metrics and provenance (HDF5)")
     p.add_argument("--plot", help="draw accuracy vs each parameter to this image file")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")

@@ -3,7 +3,7 @@
 ``spikemem stress ca3 [--sizes 5x10,100x100] [--spacings min,10,14,20] [--modes fidelity,functional]
 [--ops N] [--seeds K] [--overlap F] [--query-bits 1-3] [--target brian2] [--out stress.h5]
 [--plot stress.png] [--workers P] [--resume] [--scheduler ADDRESS] [--rram PRESET[:key=value,...]]
-[--batch auto|all|B]``
+[--batch auto|all|B] [--option KEY=VALUE ...]``
 
 A *point* is one (mode, size, spacing, seed). Its stream is
 :func:`~spikemem.models.ca3_schedule.random_schedule` (learns with overwrites, cue
@@ -34,8 +34,13 @@ from the first point's seed (same distribution, other samples than alone). ``aut
 default) is ``all`` on ``cuda`` — each CUDA launch costs minutes of nvcc, so a thousand
 seeds become one launch per mode and size — and 1 (a launch per point) elsewhere.
 
+``--option KEY=VALUE`` goes to the target in every launch (``threads=2``,
+``compute_capability=8.0``, ``board=IP``); folders (``build_dir``, ``workdir``) and
+SpiNNaker's ``virtual`` board (no spikes to score) are refused.
+
 Every option is checked, and the target's own checks run on each mode's network (no GPU,
-a feature the target lacks), before any file is opened and anything simulated.
+a feature the target lacks, an option it does not take), before any file is opened and
+anything simulated.
 
 Costs on 2 cores (``brian2`` picks numpy for these runs): about 3 s per point of 60 ops,
 mostly Brian2's per-run code generation, so the default sweep (2 modes x 2 sizes x
@@ -70,6 +75,8 @@ from spikemem.models import ca3_functional
 from spikemem.models.ca3 import MIN_GAP, ca3_network, duration_ms, pulses, run_ca3, run_ca3_batch
 from spikemem.models.ca3_schedule import MATCHES, MODES, Op, Schedule, random_schedule, respace
 from spikemem.network import Network
+from spikemem.target_options import add_argument as add_option_argument
+from spikemem.target_options import parse_options
 
 FORMAT = "spikemem-stress-ca3/1"
 DEFAULTS = {
@@ -123,6 +130,7 @@ class StressConfig:
     target: str = "brian2"
     rram: str | None = None
     batch: int = 1  # points per launch (0: every point of a mode and size)
+    target_options: tuple[str, ...] = ()  # KEY=VALUE texts (--option), see sweep_target_options
 
     def device(self) -> Any:
         """The device model of ``rram`` (None without one)."""
@@ -292,7 +300,29 @@ def config_from_args(args: argparse.Namespace) -> StressConfig:
         target=args.target,
         rram=_rram(getattr(args, "rram", None)),
         batch=parse_batch(getattr(args, "batch", DEFAULTS["batch"]), args.target),
+        target_options=sweep_target_options(getattr(args, "option", [])),
     )
+
+
+def sweep_target_options(texts: list[str]) -> tuple[str, ...]:
+    """``--option KEY=VALUE`` texts for every launch of a sweep (the target checks the keys
+    later, still before anything runs). Refused here: a folder (``build_dir``, ``workdir``:
+    each launch builds in its own) and ``virtual`` (a virtual board maps without simulating,
+    so there are no answers to score)."""
+    options = parse_options(texts)
+    for key in ("build_dir", "workdir"):
+        if key in options:
+            raise ValidationError(
+                f"--option {key}", options[key], "left out: each launch of a sweep has its own folder"
+            )
+    if options.get("virtual"):
+        raise ValidationError(
+            "--option virtual",
+            options["virtual"],
+            "left out: a virtual board maps without simulating, so a sweep has nothing to score "
+            "(a board: board=IP or spalloc=URL)",
+        )
+    return tuple(str(text).strip() for text in texts)
 
 
 def _rram(text: str | None) -> str | None:
@@ -395,7 +425,8 @@ def run_point(point: Point, config: StressConfig, keep_answers: bool = False) ->
     """Simulate one point and score it (a top-level function, so worker processes can run it)."""
     start = time.perf_counter()
     schedule = point_schedule(point, config)
-    run = run_ca3(schedule, mode=point.mode, target=config.target, seed=point.seed, device=config.device())
+    options = parse_options(config.target_options)
+    run = run_ca3(schedule, mode=point.mode, target=config.target, seed=point.seed, device=config.device(), **options)
     return _scored(point, run, time.perf_counter() - start, 1, keep_answers)
 
 
@@ -407,7 +438,14 @@ def run_launch(points: tuple[Point, ...], config: StressConfig, keep_answers: bo
     start = time.perf_counter()
     schedules = [point_schedule(p, config) for p in points]
     mode = points[0].mode
-    runs = run_ca3_batch(schedules, mode=mode, target=config.target, seed=points[0].seed, device=config.device())
+    runs = run_ca3_batch(
+        schedules,
+        mode=mode,
+        target=config.target,
+        seed=points[0].seed,
+        device=config.device(),
+        **parse_options(config.target_options),
+    )
     wall = time.perf_counter() - start
     return [_scored(p, run, wall, len(points), keep_answers) for p, run in zip(points, runs, strict=True)]
 
@@ -510,6 +548,8 @@ def sweep(
 
         if runner is None:
             work, units = run_launch, launches(todo, config.batch)
+            if workers == 1 and not scheduler and any(len(unit) > 1 for unit in units):
+                work = partial(_announced, bar, run_launch)
         else:
             work, units = partial(_one_by_one, runner), [(p,) for p in todo]
         for results in _execute(units, config, workers, scheduler, work):
@@ -517,6 +557,14 @@ def sweep(
                 finished(result)
     resumed = len(config.points()) - len(todo)
     return [done[p.key] for p in config.points()], resumed
+
+
+def _announced(bar: Any, run: Callable[..., list[dict]], points: tuple[Any, ...], config: Any) -> list[dict]:
+    """``run(points, config)``, the bar saying what runs meanwhile (a stacked launch of many
+    points finishes them all at once, after its whole build and run)."""
+    first = points[0]
+    bar.set_postfix_str(f"{len(points)} x {first.mode} {first.n_cues}x{first.n_bits} in one launch" * (len(points) > 1))
+    return run(points, config)
 
 
 def _one_by_one(runner: Callable[[Any, Any], dict[str, Any]], points: tuple[Any, ...], config: Any) -> list[dict]:
@@ -794,6 +842,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--matches", default=d["matches"], help="functional query modes (default or,and,best)")
     p.add_argument("--target", default=d["target"], help="where to run (default brian2)")
     p.add_argument("--rram", help="device model under the memory synapses: PRESET[:key=value,...] (hardware/rram.py)")
+    add_option_argument(p, "target option for every launch")
     p.add_argument(
         "--batch",
         default=d["batch"],
@@ -819,9 +868,10 @@ def check_target(config: Any, network_of: Callable[[Any], Network]) -> None:
     from spikemem.targets import resolve
 
     _, module, variant = resolve(config.target)
+    options = parse_options(config.target_options)
     for mode in config.modes:
         point = next(p for p in config.points() if p.mode == mode)
-        module.check(network_of(point), variant=variant)
+        module.check(network_of(point), variant=variant, **options)
 
 
 def check_output_paths(out: str | None, plot_path: str | None) -> None:

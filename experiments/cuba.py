@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from spikemem import target_options
 from spikemem.experiment import Experiment, Report
 from spikemem.models.cuba import cuba_network
 from spikemem.simulate import simulate
@@ -16,12 +17,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="results HDF5 file")
     p.add_argument("--plot", help="raster image file")
+    target_options.add_argument(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> Report:
     net = cuba_network(args.neurons, seed=args.seed + 1)
-    res = simulate(net, args.duration, target=args.target, seed=args.seed, progress=not args.no_progress)
+    options = target_options.parse_options(args.option)
+    res = simulate(net, args.duration, target=args.target, seed=args.seed, progress=not args.no_progress, **options)
     files = []
     if args.out:
         res.save(args.out)
@@ -34,6 +37,8 @@ def run(args: argparse.Namespace) -> Report:
     rows = [[pop, st.size, len(st), len(st) / st.size / (args.duration / 1000)] for pop, st in res.spikes.items()]
     prov = res.provenance
     metrics = {"engine": f"{prov['target']}, build {prov['build_s']:.2f} s, run {prov['run_s']:.2f} s"}
+    if prov.get("simulated") is False:
+        metrics["spikes"] = "none: the target mapped the network without simulating it"
     return Report(
         f"CUBA network, {args.duration:g} ms", ["population", "neurons", "spikes", "rate (Hz)"], rows, metrics, files
     )

@@ -29,7 +29,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from spikemem.errors import ValidationError
+from spikemem.errors import SpikememError, ValidationError
 from spikemem.network import Network
 from spikemem.results import Results
 from spikemem.simulate import simulate
@@ -203,18 +203,30 @@ def decode(results: Results, schedule: Schedule, mode: str) -> list[dict[str, An
 
 @dataclass
 class CA3Run:
-    """Answers of a schedule, and the simulation results they were decoded from."""
+    """Answers of a schedule, and the simulation results they were decoded from.
+
+    ``answers`` is None when the target mapped the network without simulating it
+    (SpiNNaker's virtual board): there are no spikes to answer from, and the mapping
+    report is in ``results.provenance``.
+    """
 
     schedule: Schedule
     mode: str
-    answers: list[dict[str, Any]]
+    answers: list[dict[str, Any]] | None
     results: Results
+
+    @property
+    def simulated(self) -> bool:
+        return self.answers is not None
 
     def expected(self) -> list[dict[str, list[int]]]:
         return expected_answers(self.schedule)
 
     def score(self) -> dict[str, int]:
         """Counts of correct answers and of missed / false-positive cues and bits vs the ideal memory."""
+        if self.answers is None:
+            target = self.results.provenance.get("target")
+            raise SpikememError(f"target {target!r} mapped the network without simulating it: no answers to score")
         return score_answers(self.answers, self.expected(), self.schedule, self.mode)
 
 
@@ -279,7 +291,7 @@ def run_ca3(
     network = ca3_network(schedule, mode, record, record_weights, device)
     results = simulate(network, duration_ms(schedule, mode), target=target, seed=seed, progress=progress, **options)
     _label(results, schedule, mode, device)
-    return CA3Run(schedule, mode, decode(results, schedule, mode), results)
+    return CA3Run(schedule, mode, _answers(results, schedule, mode), results)
 
 
 def run_ca3_batch(
@@ -318,8 +330,15 @@ def run_ca3_batch(
     runs = []
     for schedule, part in zip(schedules, split(results, nets), strict=True):
         _label(part, schedule, mode, device)
-        runs.append(CA3Run(schedule, mode, decode(part, schedule, mode), part))
+        runs.append(CA3Run(schedule, mode, _answers(part, schedule, mode), part))
     return runs
+
+
+def _answers(results: Results, schedule: Schedule, mode: str) -> list[dict[str, Any]] | None:
+    """The decoded answers; None where the target only mapped the network (no spikes)."""
+    if results.provenance.get("simulated") is False:
+        return None
+    return decode(results, schedule, mode)
 
 
 def _label(results: Results, schedule: Schedule, mode: str, device: Any) -> None:

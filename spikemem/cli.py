@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from . import target_options
 from .errors import SpikememError, ValidationError
 from .experiment import all_experiments, format_table
 
@@ -70,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", required=True, help="hdf5, pynn-script, or a target that exports (nir, spinnaker, cuda)")
     p.add_argument("--out", required=True, help="output file or folder")
     _model_arguments(p)
-    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="target-specific export option")
+    target_options.add_argument(p, "export option")
     p.set_defaults(handler=cmd_export)
     return parser
 
@@ -184,7 +185,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .targets import all_targets
 
     network = model_network(args)
-    options = dict(_key_value(o) for o in args.option)
+    options = target_options.parse_options(args.option)
     if args.target == "hdf5":
         save_network(network, args.out)
     elif args.target == "pynn-script":
@@ -213,20 +214,6 @@ def _model_duration(args: argparse.Namespace) -> float:
 
         return duration_ms(load_schedule(args.schedule), args.mode)
     return 1000.0
-
-
-def _key_value(text: str) -> tuple[str, Any]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise ValidationError("--option", text, "KEY=VALUE")
-    for cast in (int, float):
-        try:
-            return key, cast(value)
-        except ValueError:
-            pass
-    if value.lower() in ("true", "false"):
-        return key, value.lower() == "true"
-    return key, value
 
 
 if __name__ == "__main__":
