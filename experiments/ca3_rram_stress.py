@@ -410,7 +410,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--threshold", type=float, default=d["threshold"], help="breaks below this fraction of recalls kept (0.99)"
     )
     p.add_argument("--target", default="brian2", help="where to run (default brian2)")
-    add_option_argument(p, "target option for every run")
+    add_option_argument(p, "target option for every run", "threads=2, board=IP")
     p.add_argument("--out", help="write config, device parameters, per-point metrics and provenance (HDF5)")
     p.add_argument("--plot", help="draw accuracy vs each parameter to this image file")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")

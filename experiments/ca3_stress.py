@@ -842,7 +842,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--matches", default=d["matches"], help="functional query modes (default or,and,best)")
     p.add_argument("--target", default=d["target"], help="where to run (default brian2)")
     p.add_argument("--rram", help="device model under the memory synapses: PRESET[:key=value,...] (hardware/rram.py)")
-    add_option_argument(p, "target option for every launch")
+    add_option_argument(p, "target option for every launch", "threads=2, board=IP")
     p.add_argument(
         "--batch",
         default=d["batch"],

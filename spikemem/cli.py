@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", required=True, help="hdf5, pynn-script, or a target that exports (nir, spinnaker, cuda)")
     p.add_argument("--out", required=True, help="output file or folder")
     _model_arguments(p)
-    target_options.add_argument(p, "export option")
+    target_options.add_argument(p, "export option", "compile=true, freeze_plasticity=true")
     p.set_defaults(handler=cmd_export)
     return parser
 

@@ -18,14 +18,16 @@ from .errors import ValidationError
 FIELD = "--option"
 
 
-def add_argument(parser: argparse.ArgumentParser, what: str = "target option") -> None:
+def add_argument(
+    parser: argparse.ArgumentParser, what: str = "target option", examples: str = "threads=2, virtual=true"
+) -> None:
     """Add the repeatable ``--option KEY=VALUE`` to ``parser``."""
     parser.add_argument(
         FIELD,
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help=f"{what}, repeatable (e.g. threads=2, virtual=true; see the README's targets table)",
+        help=f"{what}, repeatable (e.g. {examples}; see the README's targets table)",
     )
 
 
