@@ -58,7 +58,7 @@ def execute(schedule: Schedule, args: argparse.Namespace, title: str) -> Report:
     _check_outputs(args)
     device = _device(args.rram)  # parsed (and rejected if malformed) before anything runs
     options = target_options.parse_options(args.option)
-    if options.get("virtual"):
+    if target_options.maps_only(options):
         for option in ("answers", "plot"):
             if getattr(args, option):
                 raise ValidationError(

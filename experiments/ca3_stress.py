@@ -76,7 +76,7 @@ from spikemem.models.ca3 import MIN_GAP, ca3_network, duration_ms, pulses, run_c
 from spikemem.models.ca3_schedule import MATCHES, MODES, Op, Schedule, random_schedule, respace
 from spikemem.network import Network
 from spikemem.target_options import add_argument as add_option_argument
-from spikemem.target_options import parse_options
+from spikemem.target_options import maps_only, parse_options
 
 FORMAT = "spikemem-stress-ca3/1"
 DEFAULTS = {
@@ -315,7 +315,7 @@ def sweep_target_options(texts: list[str]) -> tuple[str, ...]:
             raise ValidationError(
                 f"--option {key}", options[key], "left out: each launch of a sweep has its own folder"
             )
-    if options.get("virtual"):
+    if maps_only(options):
         raise ValidationError(
             "--option virtual",
             options["virtual"],
@@ -563,7 +563,8 @@ def _announced(bar: Any, run: Callable[..., list[dict]], points: tuple[Any, ...]
     """``run(points, config)``, the bar saying what runs meanwhile (a stacked launch of many
     points finishes them all at once, after its whole build and run)."""
     first = points[0]
-    bar.set_postfix_str(f"{len(points)} x {first.mode} {first.n_cues}x{first.n_bits} in one launch" * (len(points) > 1))
+    shown = f"{len(points)} x {first.mode} {first.n_cues}x{first.n_bits} in one launch" if len(points) > 1 else ""
+    bar.set_postfix_str(shown)
     return run(points, config)
 
 

@@ -48,6 +48,12 @@ def parse_option(text: str) -> tuple[str, Any]:
     return key, value
 
 
+def maps_only(options: dict[str, Any]) -> bool:
+    """Whether ``options`` make the target map the network without simulating it: SpiNNaker's
+    ``virtual=True`` places and routes on a virtual board, and no spike comes back."""
+    return bool(options.get("virtual"))
+
+
 def parse_options(texts: Iterable[str]) -> dict[str, Any]:
     """Every ``KEY=VALUE`` of ``texts`` as a dict; a key given twice is refused."""
     options: dict[str, Any] = {}
