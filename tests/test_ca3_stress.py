@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import replace
 
 import h5py
 import numpy as np
@@ -160,8 +159,9 @@ def test_batched_sweep_writes_launch_sizes(tmp_path):
 
 def test_the_progress_bar_says_when_many_points_run_as_one_launch(tmp_path, capsys):
     """A stacked launch finishes all its points at once: meanwhile the bar names what runs."""
-    config = stress.StressConfig(sizes=((4, 6),), spacings=("min",), modes=("functional",), ops=8, seeds=2)
-    config = replace(config, target="brian2:numpy", batch=0)
+    config = stress.StressConfig(
+        sizes=((4, 6),), spacings=("min",), modes=("functional",), ops=8, seeds=2, target="brian2:numpy", batch=0
+    )
     results, _ = stress.sweep(config, tmp_path / "resume.jsonl", progress=True)
     assert len(results) == 2 and "2 x functional 4x6 in one launch" in capsys.readouterr().err
 
