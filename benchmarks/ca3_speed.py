@@ -31,7 +31,8 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from spikemem.experiment import format_table  # noqa: E402
-from spikemem.experiments.ca3_stress import StressConfig, parse_sizes, point_schedule  # noqa: E402
+from spikemem.experiments._sweep import parse_sizes  # noqa: E402
+from spikemem.experiments.ca3_stress import StressConfig, point_schedule  # noqa: E402
 from spikemem.models.ca3 import ca3_network, duration_ms, paper_schedule, run_ca3  # noqa: E402
 
 TARGET = "brian2:cpp_standalone"

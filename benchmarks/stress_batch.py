@@ -22,11 +22,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from spikemem.experiments import ca3_stress as stress
+from spikemem.experiments._sweep import launches, sweep
 
 
 def timed_sweep(config: stress.StressConfig, batch: int, folder: Path) -> tuple[list[dict], float]:
     t0 = time.perf_counter()
-    results, _ = stress.sweep(replace(config, batch=batch), folder / f"batch{batch}.jsonl", progress=False)
+    results, _ = sweep(replace(config, batch=batch), folder / f"batch{batch}.jsonl", stress.run_launch, progress=False)
     return results, time.perf_counter() - t0
 
 
@@ -50,12 +51,12 @@ def main(argv: list[str] | None = None) -> int:
     same = all(
         a["counts"] == b["counts"] and a["failed_ops"] == b["failed_ops"] for a, b in zip(alone, stacked, strict=True)
     )
-    launches = len(stress.launches(config.points(), 0))
+    n_launches = len(launches(config.points(), 0))
     correct = sum(r["counts"]["recalls_correct"] for r in alone)
     recalls = sum(r["counts"]["recalls"] for r in alone)
     print(f"{len(alone)} points ({config.ops} ops each) on {alone[0]['engine']}, {os.cpu_count()} CPUs")
     print(f"point by point: {len(alone)} launches {t_alone:8.2f} s")
-    print(f"stacked:        {launches} launches {t_stacked:8.2f} s")
+    print(f"stacked:        {n_launches} launches {t_stacked:8.2f} s")
     print(f"every point's counts and failed ops agree: {same} ({correct}/{recalls} recalls correct)")
     print(f"batch_speedup={t_alone / t_stacked:.2f}")
     return 0 if same else 1

@@ -39,6 +39,7 @@ from spikemem.models.ca3_schedule import Op, Schedule, random_schedule, respace
 from spikemem.simulate import simulate
 from spikemem.target_options import parse_options
 
+from ._sweep import ratio
 from .ca3_stress import COUNTS, evaluate, op_length
 
 #: Swept parameters, in the order they run: harsher values further along each list.
@@ -199,6 +200,11 @@ def run_point(point: SweepPoint, config: SweepConfig) -> dict[str, Any]:
     }
 
 
+def run_launch(points: tuple[SweepPoint, ...], config: SweepConfig) -> list[dict[str, Any]]:
+    """:func:`run_point` for each point (a point already stacks its streams into one run)."""
+    return [run_point(point, config) for point in points]
+
+
 # --- scores and breaking points -----------------------------------------------------------
 
 
@@ -224,11 +230,11 @@ def summarise(config: SweepConfig, results: list[dict[str, Any]]) -> tuple[list[
             {
                 **p,
                 **c,
-                "recall_accuracy": _ratio(c["recalls_correct"], c["recalls"]),
+                "recall_accuracy": ratio(c["recalls_correct"], c["recalls"]),
                 "kept": ok,
                 "kept_of": total,
-                "kept_fraction": _ratio(ok, total),
-                "forget_success": _ratio(c["forget_ok"], c["forget_probes"]),
+                "kept_fraction": ratio(ok, total),
+                "forget_success": ratio(c["forget_ok"], c["forget_probes"]),
                 "broken": total > 0 and ok < config.threshold * total,
                 "t_age_ms": res["t_age_ms"],
                 "wall_s": res["wall_s"],
@@ -257,7 +263,3 @@ def summarise(config: SweepConfig, results: list[dict[str, Any]]) -> tuple[list[
 
 def _is(result: dict[str, Any], param: str) -> bool:
     return result["point"]["param"] == param
-
-
-def _ratio(a: float, b: float) -> float:
-    return float(a) / float(b) if b else float("nan")

@@ -44,22 +44,7 @@ from spikemem.network import Network
 from spikemem.target_options import add_argument as add_option_argument
 
 from . import _rram_sweep as rs
-from .ca3_stress import (
-    _count,
-    _fraction,
-    _items,
-    check_output_paths,
-    check_target,
-    parse_query_bits,
-    parse_sizes,
-    pct,
-    read_stress_file,
-    resume_path,
-    run_provenance,
-    sweep,
-    sweep_target_options,
-    write_stress_file,
-)
+from . import _sweep
 
 FORMAT = "spikemem-stress-rram/1"
 #: CLI option and default values of each swept parameter (mildest first).
@@ -108,7 +93,7 @@ def parse_values(param: str, text: str) -> tuple[float, ...]:
     """The values of one swept parameter, sorted mildest first (``levels``: most levels first, 0 = continuous)."""
     option = SWEEPS[param][0]
     values = []
-    for item in _items(option, text):
+    for item in _sweep.parse_items(option, text):
         if param == "t_inf":
             values.append(parse_seconds(option, item))
             continue
@@ -132,16 +117,16 @@ def config_from_args(args: argparse.Namespace) -> rs.SweepConfig:
     parse_device(args.rram)  # the base device: a bad preset or key names the parameter
     if args.drift_model not in DRIFT_MODELS or args.drift_model == "none":
         raise ValidationError("--drift-model", args.drift_model, "pcm or relaxation (used by the t_inf sweep)")
-    names = tuple(dict.fromkeys(_items("--params", args.params)))
+    names = tuple(dict.fromkeys(_sweep.parse_items("--params", args.params)))
     for name in names:
         if name not in SWEEPS:
             raise ValidationError("--params", name, "one or more of " + ", ".join(SWEEPS))
     params = tuple((name, parse_values(name, getattr(args, name))) for name in names)
-    modes = tuple(dict.fromkeys(_items("--modes", args.modes)))
+    modes = tuple(dict.fromkeys(_sweep.parse_items("--modes", args.modes)))
     for mode in modes:
         if mode not in MODES:
             raise ValidationError("--modes", mode, "fidelity and/or functional")
-    matches = tuple(dict.fromkeys(_items("--matches", args.matches)))
+    matches = tuple(dict.fromkeys(_sweep.parse_items("--matches", args.matches)))
     for match in matches:
         if match not in MATCHES:
             raise ValidationError("--matches", match, "one or more of " + ", ".join(MATCHES))
@@ -150,7 +135,7 @@ def config_from_args(args: argparse.Namespace) -> rs.SweepConfig:
             raise ValidationError(option, value, "a whole number of ms > 0")
     if isinstance(args.seed, bool) or not isinstance(args.seed, int) or args.seed < 0:
         raise ValidationError("--seed", args.seed, "an integer >= 0")
-    threshold = _fraction("--threshold", args.threshold, low_open=True)
+    threshold = _sweep.parse_fraction("--threshold", args.threshold, low_open=True)
     from spikemem.targets import resolve
 
     try:
@@ -160,21 +145,21 @@ def config_from_args(args: argparse.Namespace) -> rs.SweepConfig:
     config = rs.SweepConfig(
         params=params,
         modes=modes,
-        sizes=parse_sizes(args.sizes),
+        sizes=_sweep.parse_sizes(args.sizes),
         base=args.rram,
         drift_model=args.drift_model,
-        ops=_count("--ops", args.ops),
-        seeds=_count("--seeds", args.seeds),
+        ops=_sweep.parse_count("--ops", args.ops),
+        seeds=_sweep.parse_count("--seeds", args.seeds),
         seed=args.seed,
         spacing_ms=float(args.spacing),
         pause_ms=float(args.pause),
-        density=_fraction("--density", args.density, low_open=True),
-        overlap=_fraction("--overlap", args.overlap),
-        overwrite=_fraction("--overwrite", args.overwrite),
-        query_bits=parse_query_bits(args.query_bits),
+        density=_sweep.parse_fraction("--density", args.density, low_open=True),
+        overlap=_sweep.parse_fraction("--overlap", args.overlap),
+        overwrite=_sweep.parse_fraction("--overwrite", args.overwrite),
+        query_bits=_sweep.parse_query_bits(args.query_bits),
         matches=matches,
         target=args.target,
-        target_options=sweep_target_options(args.option),
+        target_options=_sweep.sweep_target_options(args.option),
         threshold=threshold,
     )
     for name, values in params:
@@ -232,13 +217,13 @@ def table_rows(rows: list[dict[str, Any]], breaks: list[dict[str, Any]]) -> list
                 f"{r['n_cues']}x{r['n_bits']}",
                 name,
                 format_value(r["param"], r["value"]),
-                pct(r["recalls_correct"], r["recalls"], 1),
-                pct(r["kept"], r["kept_of"], 1),
+                _sweep.pct(r["recalls_correct"], r["recalls"], 1),
+                _sweep.pct(r["kept"], r["kept_of"], 1),
                 r["missed_cues"],
                 r["false_cues"],
                 r["missed_bits"],
                 r["false_bits"],
-                pct(r["forget_ok"], r["forget_probes"], 1),
+                _sweep.pct(r["forget_ok"], r["forget_probes"], 1),
                 mark,
             ]
         )
@@ -305,14 +290,14 @@ def write_hdf5(
             "threshold": config.threshold,
         },
         "table": {"columns": COLUMNS, "rows": [[str(v) for v in row] for row in table_rows(rows, breaks)]},
-        "provenance": run_provenance(config.base, started),
+        "provenance": _sweep.run_provenance(config.base, started),
     }
-    write_stress_file(path, FORMAT, tree)
+    _sweep.write_stress_file(path, FORMAT, tree)
 
 
 def load_sweep(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a file written by ``spikemem stress rram --out``."""
-    return read_stress_file(path, FORMAT, "spikemem stress rram")
+    return _sweep.read_stress_file(path, FORMAT, "spikemem stress rram")
 
 
 def plot(config: rs.SweepConfig, rows: list[dict[str, Any]], breaks: list[dict[str, Any]], path: str) -> None:
@@ -423,19 +408,19 @@ def run(args: argparse.Namespace) -> Report:
     from spikemem.provenance import now_utc
 
     config = config_from_args(args)
-    workers = _count("--workers", args.workers)
-    check_output_paths(args.out, args.plot)
+    workers = _sweep.parse_count("--workers", args.workers)
+    _sweep.check_output_paths(args.out, args.plot)
     device = config.base_device()
 
     def one_stream(point: rs.SweepPoint) -> Network:  # a stream of the point, the base device under it
         schedules, _ = rs.phased_schedules(config, point.mode, point.n_cues, point.n_bits)
         return ca3_network(schedules[0], point.mode, device=device)
 
-    check_target(config, one_stream)
+    _sweep.check_target(config, one_stream)
     started = now_utc()
-    resume_file = resume_path(config, args.out, "rram")
-    results, resumed = sweep(
-        config, resume_file, args.resume, workers, None, not args.no_progress, rs.run_point, "stress rram"
+    resume_file = _sweep.resume_path(config, args.out, "rram")
+    results, resumed = _sweep.sweep(
+        config, resume_file, rs.run_launch, args.resume, workers, None, not args.no_progress, "stress rram"
     )
     rows, breaks = rs.summarise(config, results)
     files = []

@@ -42,6 +42,10 @@ Every option is checked, and the target's own checks run on each mode's network 
 a feature the target lacks, an option it does not take), before any file is opened and
 anything simulated.
 
+This module is what a CA3 point is and how it is scored; the sweep around it (launches,
+the resume file, worker processes, Dask, the HDF5 file) is shared with ``spikemem stress
+rram`` in ``experiments/_sweep.py``.
+
 Costs on 2 cores (``brian2`` picks numpy for these runs): about 3 s per point of 60 ops,
 mostly Brian2's per-run code generation, so the default sweep (2 modes x 2 sizes x
 4 spacings) takes about a minute on an idle machine and 2-3 minutes under load; 120 ops
@@ -58,25 +62,22 @@ import argparse
 import hashlib
 import json
 import os
-import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from spikemem.cache import cache_dir
 from spikemem.errors import ValidationError
 from spikemem.experiment import Experiment, Report
 from spikemem.models import ca3_functional
 from spikemem.models.ca3 import MIN_GAP, ca3_network, duration_ms, pulses, run_ca3, run_ca3_batch
 from spikemem.models.ca3_schedule import MATCHES, MODES, Op, Schedule, random_schedule, respace
-from spikemem.network import Network
 from spikemem.target_options import add_argument as add_option_argument
-from spikemem.target_options import maps_only, parse_options
+from spikemem.target_options import parse_options
+
+from . import _sweep
 
 FORMAT = "spikemem-stress-ca3/1"
 DEFAULTS = {
@@ -171,17 +172,6 @@ class Point:
 # --- option parsing (every check runs before anything is simulated) ------------------
 
 
-def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
-    """``"5x10,100x100"`` → ((5, 10), (100, 100)); both numbers >= 1."""
-    sizes = []
-    for item in _items("--sizes", text):
-        n, sep, m = item.lower().partition("x")
-        if not sep or not n.strip().isdigit() or not m.strip().isdigit() or int(n) < 1 or int(m) < 1:
-            raise ValidationError("--sizes", item, "N x M with integers >= 1, e.g. 5x10,100x100")
-        sizes.append((int(n), int(m)))
-    return tuple(dict.fromkeys(sizes))
-
-
 def parse_gaps(label: str) -> tuple[float, float] | None:
     """A spacing label → (gap after a learn, gap after a recall) in ms; ``None`` for ``min``."""
     if label == "min":
@@ -220,17 +210,6 @@ def check_spacing_label(mode: str, label: str) -> None:
             raise ValidationError("--spacings", label, f"multiples of {step:g} ms in {mode} mode")
 
 
-def parse_query_bits(text: str) -> tuple[int, int]:
-    lo, sep, hi = str(text).partition("-")
-    try:
-        low, high = int(lo), int(hi if sep else lo)
-    except ValueError:
-        raise ValidationError("--query-bits", text, "a range such as 1-3 (bits per content query)") from None
-    if low < 1 or high < low:
-        raise ValidationError("--query-bits", text, "LOW-HIGH with 1 <= LOW <= HIGH")
-    return (low, high)
-
-
 def parse_batch(text: str, target: str) -> int:
     """``--batch``: points per launch; ``all`` → 0 (no limit), ``auto`` → 0 on cuda, else 1."""
     value = str(text).strip().lower()
@@ -243,40 +222,17 @@ def parse_batch(text: str, target: str) -> int:
     return int(value)
 
 
-def _items(option: str, text: str) -> list[str]:
-    items = [s.strip() for s in str(text).split(",") if s.strip()]
-    if not items:
-        raise ValidationError(option, text, "a comma-separated list")
-    return items
-
-
-def _fraction(option: str, value: Any, low_open: bool = False) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        x = float("nan")
-    if not (0.0 < x <= 1.0 if low_open else 0.0 <= x <= 1.0):
-        raise ValidationError(option, value, "a number in (0, 1]" if low_open else "a number in [0, 1]")
-    return x
-
-
-def _count(option: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValidationError(option, value, "an integer >= 1")
-    return int(value)
-
-
 def config_from_args(args: argparse.Namespace) -> StressConfig:
     """Validate the command-line options into a :class:`StressConfig`."""
-    modes = tuple(dict.fromkeys(_items("--modes", args.modes)))
+    modes = tuple(dict.fromkeys(_sweep.parse_items("--modes", args.modes)))
     for mode in modes:
         if mode not in MODES:
             raise ValidationError("--modes", mode, "fidelity and/or functional")
-    spacings = tuple(dict.fromkeys(_items("--spacings", args.spacings)))
+    spacings = tuple(dict.fromkeys(_sweep.parse_items("--spacings", args.spacings)))
     for label in spacings:
         for mode in modes:
             check_spacing_label(mode, label)
-    matches = tuple(dict.fromkeys(_items("--matches", args.matches)))
+    matches = tuple(dict.fromkeys(_sweep.parse_items("--matches", args.matches)))
     for match in matches:
         if match not in MATCHES:
             raise ValidationError("--matches", match, "one or more of " + ", ".join(MATCHES))
@@ -287,42 +243,21 @@ def config_from_args(args: argparse.Namespace) -> StressConfig:
     except ValidationError as exc:
         raise ValidationError("--target", args.target, exc.allowed) from None
     return StressConfig(
-        sizes=parse_sizes(args.sizes),
+        sizes=_sweep.parse_sizes(args.sizes),
         spacings=spacings,
         modes=modes,
-        ops=_count("--ops", args.ops),
-        seeds=_count("--seeds", args.seeds),
-        overlap=_fraction("--overlap", args.overlap),
-        query_bits=parse_query_bits(args.query_bits),
-        density=_fraction("--density", args.density, low_open=True),
-        overwrite=_fraction("--overwrite", args.overwrite),
+        ops=_sweep.parse_count("--ops", args.ops),
+        seeds=_sweep.parse_count("--seeds", args.seeds),
+        overlap=_sweep.parse_fraction("--overlap", args.overlap),
+        query_bits=_sweep.parse_query_bits(args.query_bits),
+        density=_sweep.parse_fraction("--density", args.density, low_open=True),
+        overwrite=_sweep.parse_fraction("--overwrite", args.overwrite),
         matches=matches,
         target=args.target,
         rram=_rram(getattr(args, "rram", None)),
         batch=parse_batch(getattr(args, "batch", DEFAULTS["batch"]), args.target),
-        target_options=sweep_target_options(getattr(args, "option", [])),
+        target_options=_sweep.sweep_target_options(getattr(args, "option", [])),
     )
-
-
-def sweep_target_options(texts: list[str]) -> tuple[str, ...]:
-    """``--option KEY=VALUE`` texts for every launch of a sweep (the target checks the keys
-    later, still before anything runs). Refused here: a folder (``build_dir``, ``workdir``:
-    each launch builds in its own) and ``virtual`` (a virtual board maps without simulating,
-    so there are no answers to score)."""
-    options = parse_options(texts)
-    for key in ("build_dir", "workdir"):
-        if key in options:
-            raise ValidationError(
-                f"--option {key}", options[key], "left out: each launch of a sweep has its own folder"
-            )
-    if maps_only(options):
-        raise ValidationError(
-            "--option virtual",
-            options["virtual"],
-            "left out: a virtual board maps without simulating, so a sweep has nothing to score "
-            "(a board: board=IP or spalloc=URL)",
-        )
-    return tuple(str(text).strip() for text in texts)
 
 
 def _rram(text: str | None) -> str | None:
@@ -471,144 +406,6 @@ def _scored(point: Point, run: Any, wall_s: float, launch_points: int, keep_answ
     return result
 
 
-def launches(points: list[Any], batch: int) -> list[tuple[Any, ...]]:
-    """Points grouped into launches: one network shape (mode and size) each, at most
-    ``batch`` points (0: no limit); ``batch`` 1 keeps every point apart."""
-    if batch == 1:
-        return [(p,) for p in points]
-    shapes: dict[tuple[str, int, int], list[Point]] = {}
-    for p in points:
-        shapes.setdefault((p.mode, p.n_cues, p.n_bits), []).append(p)
-    out = []
-    for group in shapes.values():
-        size = batch or len(group)
-        out += [tuple(group[k : k + size]) for k in range(0, len(group), size)]
-    return out
-
-
-# --- the sweep: resume file, workers, Dask ---------------------------------------------
-
-
-def resume_path(config: Any, out: str | None, kind: str = "ca3") -> Path:
-    """Where finished points of a ``spikemem stress KIND`` sweep are kept while it runs
-    (``config`` has a ``digest()``)."""
-    if out:
-        return Path(f"{out}.resume.jsonl")
-    return cache_dir("stress") / f"{kind}-{config.digest()}.jsonl"
-
-
-def load_resume(path: Path, config: Any) -> dict[str, dict[str, Any]]:
-    """Finished points of this config from a resume file (a torn last line is ignored)."""
-    done: dict[str, dict[str, Any]] = {}
-    if not path.exists():
-        return done
-    wanted = {p.key for p in config.points()}
-    with open(path) as fh:
-        for line in fh:
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if entry.get("config") == config.digest() and entry.get("result", {}).get("key") in wanted:
-                done[entry["result"]["key"]] = entry["result"]
-    return done
-
-
-def sweep(
-    config: Any,
-    resume_file: Path,
-    resume: bool = False,
-    workers: int = 1,
-    scheduler: str | None = None,
-    progress: bool = True,
-    runner: Callable[[Any, Any], dict[str, Any]] | None = None,
-    desc: str = "stress ca3",
-) -> tuple[list[dict[str, Any]], int]:
-    """Run every point not already in ``resume_file`` (with ``resume``); results in grid order.
-
-    ``config`` has ``points()`` (each with a ``key``) and ``digest()``; ``runner(point,
-    config)`` (a top-level function for worker processes) returns a result dict with that
-    ``key``. Without ``runner`` the points run through :func:`run_launch`, ``config.batch`` to
-    a launch (:func:`launches`). Returns the results and how many came from the resume file.
-    """
-    done = load_resume(resume_file, config) if resume else {}
-    todo = [p for p in config.points() if p.key not in done]
-    mode = "a" if resume else "w"
-    from tqdm import tqdm
-
-    bar = tqdm(total=len(todo) + len(done), initial=len(done), desc=desc, unit="point", disable=not progress)
-    with open(resume_file, mode) as log, bar:
-
-        def finished(result: dict[str, Any]) -> None:
-            done[result["key"]] = result
-            log.write(json.dumps({"config": config.digest(), "result": result}) + "\n")
-            log.flush()
-            os.fsync(log.fileno())
-            bar.update(1)
-
-        if runner is None:
-            work, units = run_launch, launches(todo, config.batch)
-            if workers == 1 and not scheduler and any(len(unit) > 1 for unit in units):
-                work = partial(_announced, bar, run_launch)
-        else:
-            work, units = partial(_one_by_one, runner), [(p,) for p in todo]
-        for results in _execute(units, config, workers, scheduler, work):
-            for result in results:
-                finished(result)
-    resumed = len(config.points()) - len(todo)
-    return [done[p.key] for p in config.points()], resumed
-
-
-def _announced(bar: Any, run: Callable[..., list[dict]], points: tuple[Any, ...], config: Any) -> list[dict]:
-    """``run(points, config)``, the bar saying what runs meanwhile (a stacked launch of many
-    points finishes them all at once, after its whole build and run)."""
-    first = points[0]
-    shown = f"{len(points)} x {first.mode} {first.n_cues}x{first.n_bits} in one launch" if len(points) > 1 else ""
-    bar.set_postfix_str(shown)
-    return run(points, config)
-
-
-def _one_by_one(runner: Callable[[Any, Any], dict[str, Any]], points: tuple[Any, ...], config: Any) -> list[dict]:
-    return [runner(point, config) for point in points]
-
-
-def _execute(
-    todo: list[tuple[Any, ...]],
-    config: Any,
-    workers: int,
-    scheduler: str | None,
-    runner: Callable[[Any, Any], list[dict[str, Any]]],
-) -> Iterable[list[dict[str, Any]]]:
-    """``runner(launch, config)`` for every launch of ``todo``, here, in worker processes or on Dask."""
-    if not todo:
-        return
-    if scheduler:
-        from dask.distributed import Client, as_completed
-
-        with Client(scheduler) as client:
-            client.run(_import_brian2)  # Brian2 must first be imported in a worker's main thread
-            futures = client.map(runner, todo, config=config, pure=False)
-            for future in as_completed(futures):
-                yield future.result()
-        return
-    if workers == 1:
-        for launch in todo:
-            yield runner(launch, config)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(runner, launch, config) for launch in todo]
-        for future in as_completed(futures):
-            yield future.result()
-
-
-def _import_brian2() -> None:
-    """Brian2 installs a SIGINT handler on import, which only the main thread may do."""
-    import brian2  # noqa: F401
-
-
 # --- summary, HDF5, plot -----------------------------------------------------------------
 
 
@@ -638,18 +435,14 @@ def summarise(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             row[name] += res[name]
     out = []
     for row in rows.values():
-        row["recall_accuracy"] = _ratio(row["recalls_correct"], row["recalls"])
-        row["cue_recall_accuracy"] = _ratio(row["cue_recalls_correct"], row["cue_recalls"])
-        row["content_recall_accuracy"] = _ratio(row["content_recalls_correct"], row["content_recalls"])
-        row["forget_success"] = _ratio(row["forget_ok"], row["forget_probes"])
-        row["ops_per_sim_s"] = _ratio(row["ops"], row["duration_ms"] / 1000.0)
-        row["ops_per_wall_s"] = _ratio(row["ops"], row["wall_s"])
+        row["recall_accuracy"] = _sweep.ratio(row["recalls_correct"], row["recalls"])
+        row["cue_recall_accuracy"] = _sweep.ratio(row["cue_recalls_correct"], row["cue_recalls"])
+        row["content_recall_accuracy"] = _sweep.ratio(row["content_recalls_correct"], row["content_recalls"])
+        row["forget_success"] = _sweep.ratio(row["forget_ok"], row["forget_probes"])
+        row["ops_per_sim_s"] = _sweep.ratio(row["ops"], row["duration_ms"] / 1000.0)
+        row["ops_per_wall_s"] = _sweep.ratio(row["ops"], row["wall_s"])
         out.append(row)
     return out
-
-
-def _ratio(a: float, b: float) -> float:
-    return float(a) / float(b) if b else float("nan")
 
 
 COLUMNS = [
@@ -670,11 +463,6 @@ COLUMNS = [
 ]
 
 
-def pct(ok: int, total: int, decimals: int = 0) -> str:
-    """``ok/total (percent%)`` for a table cell; ``-`` when nothing was counted."""
-    return f"{ok}/{total} ({100.0 * ok / total:.{decimals}f}%)" if total else "-"
-
-
 def table_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
     out = []
     for r in rows:
@@ -688,14 +476,14 @@ def table_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
                 f"{r['n_cues']}x{r['n_bits']}",
                 f"{r['spacing']} ({gaps})" if r["spacing"] == "min" else gaps,
                 r["ops"],
-                pct(r["recalls_correct"], r["recalls"]),
-                pct(r["cue_recalls_correct"], r["cue_recalls"]),
-                pct(r["content_recalls_correct"], r["content_recalls"]),
+                _sweep.pct(r["recalls_correct"], r["recalls"]),
+                _sweep.pct(r["cue_recalls_correct"], r["cue_recalls"]),
+                _sweep.pct(r["content_recalls_correct"], r["content_recalls"]),
                 r["missed_cues"],
                 r["false_cues"],
                 r["missed_bits"],
                 r["false_bits"],
-                pct(r["forget_ok"], r["forget_probes"]),
+                _sweep.pct(r["forget_ok"], r["forget_probes"]),
                 f"{r['ops_per_sim_s']:.0f}",
                 f"{r['ops_per_wall_s']:.2f}",
             ]
@@ -735,51 +523,14 @@ def write_hdf5(
         "failed_ops": [np.asarray(r["failed_ops"], dtype=np.int64) for r in results],
         "summary": summary,
         "table": {"columns": COLUMNS, "rows": [[str(v) for v in row] for row in table_rows(rows)]},
-        "provenance": run_provenance(config.rram or "none", started),
+        "provenance": _sweep.run_provenance(config.rram or "none", started),
     }
-    write_stress_file(path, FORMAT, tree)
-
-
-def run_provenance(device: str, started: str) -> dict[str, Any]:
-    """Versions, host, command line, device and start/end times of a stress run."""
-    from spikemem.provenance import now_utc, versions
-
-    return {
-        "versions": versions(),
-        "host": os.uname().nodename,
-        "command": " ".join(sys.argv),
-        "device": device,
-        "start_time_utc": started,
-        "end_time_utc": now_utc(),
-    }
-
-
-def write_stress_file(path: str, file_format: str, tree: dict[str, Any]) -> None:
-    """Write ``tree`` under ``/stress`` of a new HDF5 file tagged ``file_format``, atomically."""
-    from spikemem.h5store import write_atomically, write_tree
-
-    def fill(fh: Any) -> None:
-        fh.attrs["format"] = file_format
-        write_tree(fh, "stress", tree)
-
-    write_atomically(path, fill)
-
-
-def read_stress_file(path: str | os.PathLike[str], file_format: str, command: str) -> dict[str, Any]:
-    """The ``/stress`` tree of a file written by ``command``; refused if it is another kind of file."""
-    import h5py
-
-    from spikemem.h5store import read_tree
-
-    with h5py.File(path, "r") as fh:
-        if fh.attrs.get("format") != file_format:
-            raise ValidationError("file", str(path), f"a {file_format} file written by {command}")
-        return read_tree(fh, "stress")
+    _sweep.write_stress_file(path, FORMAT, tree)
 
 
 def load_stress(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a file written by ``spikemem stress ca3 --out``."""
-    return read_stress_file(path, FORMAT, "spikemem stress ca3")
+    return _sweep.read_stress_file(path, FORMAT, "spikemem stress ca3")
 
 
 def plot(rows: list[dict[str, Any]], path: str) -> None:
@@ -862,35 +613,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def check_target(config: Any, network_of: Callable[[Any], Network]) -> None:
-    """The target's own checks (no GPU, a feature it lacks, a device model it cannot carry) on
-    ``network_of(point)`` for each mode's first point of ``config`` (which has ``target``,
-    ``modes`` and ``points()``), before any file is opened and anything simulated."""
-    from spikemem.targets import resolve
-
-    _, module, variant = resolve(config.target)
-    options = parse_options(config.target_options)
-    for mode in config.modes:
-        point = next(p for p in config.points() if p.mode == mode)
-        module.check(network_of(point), variant=variant, **options)
-
-
-def check_output_paths(out: str | None, plot_path: str | None) -> None:
-    """``--out`` and ``--plot`` must name files in existing folders; plots are png, pdf or svg."""
-    for option, path in (("out", out), ("plot", plot_path)):
-        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise ValidationError(f"--{option}", path, "a path in an existing folder")
-    if plot_path and not plot_path.lower().endswith((".png", ".pdf", ".svg")):
-        raise ValidationError("--plot", plot_path, "a .png, .pdf or .svg file name")
-
-
 def run(args: argparse.Namespace) -> Report:
     """``spikemem stress ca3``: validate, sweep, tabulate, write."""
     from spikemem.provenance import now_utc
 
     config = config_from_args(args)
-    workers = _count("--workers", args.workers)
-    check_output_paths(args.out, args.plot)
+    workers = _sweep.parse_count("--workers", args.workers)
+    _sweep.check_output_paths(args.out, args.plot)
     if args.scheduler:
         try:
             import dask.distributed  # noqa: F401
@@ -902,10 +631,12 @@ def run(args: argparse.Namespace) -> Report:
                 "(pip install distributed); or leave it out to run here",
             ) from None
     device = config.device()
-    check_target(config, lambda p: ca3_network(point_schedule(p, config), p.mode, device=device))
+    _sweep.check_target(config, lambda p: ca3_network(point_schedule(p, config), p.mode, device=device))
     started = now_utc()
-    resume_file = resume_path(config, args.out)
-    results, resumed = sweep(config, resume_file, args.resume, workers, args.scheduler, not args.no_progress)
+    resume_file = _sweep.resume_path(config, args.out)
+    results, resumed = _sweep.sweep(
+        config, resume_file, run_launch, args.resume, workers, args.scheduler, not args.no_progress
+    )
     rows = summarise(results)
     files = []
     if args.out:

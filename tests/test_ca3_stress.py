@@ -11,6 +11,7 @@ import pytest
 
 from spikemem.errors import UnsupportedFeature, ValidationError
 from spikemem.experiment import all_experiments
+from spikemem.experiments import _sweep
 from spikemem.experiments import ca3_stress as stress
 from spikemem.models.ca3 import MIN_GAP, TAIL_MS
 from spikemem.models.ca3_schedule import Op, Schedule, expected_answers, respace
@@ -132,12 +133,12 @@ def test_launches_group_one_network_shape_each():
         sizes=((4, 6), (5, 10)), spacings=("min", "14"), modes=("fidelity", "functional"), seeds=3
     )
     points = config.points()
-    assert stress.launches(points, 1) == [(p,) for p in points]
-    every = stress.launches(points, 0)
+    assert _sweep.launches(points, 1) == [(p,) for p in points]
+    every = _sweep.launches(points, 0)
     assert len(every) == 4 and sorted(len(g) for g in every) == [6, 6, 6, 6]
     for group in every:
         assert len({(p.mode, p.n_cues, p.n_bits) for p in group}) == 1
-    fours = stress.launches(points, 4)
+    fours = _sweep.launches(points, 4)
     assert sorted(len(g) for g in fours) == [2, 2, 2, 2, 4, 4, 4, 4]
     assert sorted(p.key for g in fours for p in g) == sorted(p.key for p in points)
 
@@ -162,7 +163,7 @@ def test_the_progress_bar_says_when_many_points_run_as_one_launch(tmp_path, caps
     config = stress.StressConfig(
         sizes=((4, 6),), spacings=("min",), modes=("functional",), ops=8, seeds=2, target="brian2:numpy", batch=0
     )
-    results, _ = stress.sweep(config, tmp_path / "resume.jsonl", progress=True)
+    results, _ = _sweep.sweep(config, tmp_path / "resume.jsonl", stress.run_launch, progress=True)
     assert len(results) == 2 and "2 x functional 4x6 in one launch" in capsys.readouterr().err
 
 
@@ -177,7 +178,7 @@ def resumed_sweep(tmp_path_factory):
     first, second = config.points()
     done = stress.run_point(first, config)
     done["wall_s"] = 12345.0  # a marker: the sweep must reuse this entry, not rerun it
-    resume = stress.resume_path(config, str(out))
+    resume = _sweep.resume_path(config, str(out))
     with open(resume, "w") as fh:
         fh.write(json.dumps({"config": "another-config", "result": {**done, "wall_s": 1.0}}) + "\n")
         fh.write(json.dumps({"config": config.digest(), "result": done}) + "\n")
@@ -257,7 +258,7 @@ def test_a_target_that_cannot_run_the_memory_is_refused_before_any_file_is_touch
     pytest.importorskip("nir")
     out = tmp_path / "stress.h5"
     args = parse("--sizes", "4x6", "--modes", "fidelity", "--ops", "8", "--target", "nir", "--out", str(out))
-    resume = stress.resume_path(stress.config_from_args(args), str(out))
+    resume = _sweep.resume_path(stress.config_from_args(args), str(out))
     resume.write_text("points of an earlier run\n")
     with pytest.raises(UnsupportedFeature) as err:
         stress.run(args)

@@ -17,8 +17,8 @@ from spikemem.cli import main
 from spikemem.errors import ValidationError
 from spikemem.experiment import all_experiments
 from spikemem.experiments import _rram_sweep as rs
+from spikemem.experiments import _sweep, ca3_stress
 from spikemem.experiments import ca3_rram_stress as cli
-from spikemem.experiments import ca3_stress
 from spikemem.hardware.rram import RRAM
 from spikemem.models.ca3 import MIN_GAP
 from spikemem.models.ca3_schedule import random_schedule
@@ -137,7 +137,7 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, object, float
     argv = SMALL + ("--params", "prog_noise,stuck_off,t_inf", "--prog-noise", "0", "--stuck-off", "1")
     args = parse(*argv, "--t-inf", "1y", "--out", str(out), "--plot", str(png), "--resume")
     config = cli.config_from_args(args)
-    resume = ca3_stress.resume_path(config, str(out))
+    resume = _sweep.resume_path(config, str(out))
     with open(resume, "w") as fh:
         for point in config.points():
             if point.param == rs.REFERENCE:
@@ -217,7 +217,7 @@ def test_a_target_that_cannot_run_the_sweep_is_refused_before_any_file_is_touche
 
     out = tmp_path / "rram.h5"
     args = parse("--modes", "fidelity", "--sizes", "4x6", "--ops", "8", "--target", "nir", "--out", str(out))
-    resume = ca3_stress.resume_path(cli.config_from_args(args), str(out), "rram")
+    resume = _sweep.resume_path(cli.config_from_args(args), str(out), "rram")
     resume.write_text("points of an earlier run\n")
     with pytest.raises(UnsupportedFeature) as err:
         cli.run(args)
@@ -236,9 +236,7 @@ def test_default_sweep_finds_breaking_points() -> None:
     recalls to 1 % of stuck devices, and never breaks on levels (binary set/reset weights sit on
     every level grid)."""
     config = cli.config_from_args(parse("--target", TARGET))
-    results, _ = ca3_stress.sweep(
-        config, ca3_stress.resume_path(config, None, "rram"), progress=False, runner=rs.run_point
-    )
+    results, _ = _sweep.sweep(config, _sweep.resume_path(config, None, "rram"), rs.run_launch, progress=False)
     rows, breaks = rs.summarise(config, results)
     functional = {b["param"]: b["value"] for b in breaks if b["mode"] == "functional"}
     assert functional["levels"] is None

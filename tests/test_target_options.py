@@ -10,7 +10,7 @@ import pytest
 from spikemem.cli import main
 from spikemem.errors import SpikememError, ValidationError
 from spikemem.experiments import _rram_sweep as rs
-from spikemem.experiments import ca3_rram_stress, ca3_stress
+from spikemem.experiments import _sweep, ca3_rram_stress, ca3_stress
 from spikemem.models.ca3 import ca3_network, paper_schedule, run_ca3
 from spikemem.results import load_results
 from spikemem.target_options import parse_options
@@ -97,7 +97,7 @@ def test_stress_refuses_options_a_sweep_cannot_use_before_touching_any_file(tmp_
     with pytest.raises(ValidationError) as err:
         ca3_stress.run(args)
     assert err.value.field == field and not out.exists()
-    assert not ca3_stress.resume_path(None, str(out)).exists()
+    assert not _sweep.resume_path(None, str(out)).exists()
 
 
 def test_stress_checks_the_target_with_its_options():
@@ -106,9 +106,9 @@ def test_stress_checks_the_target_with_its_options():
     config = ca3_stress.config_from_args(stress_args("--sizes", "4x6", "--modes", "fidelity", "--target", "spinnaker"))
     network_of = lambda p: ca3_network(ca3_stress.point_schedule(p, config), p.mode)  # noqa: E731
     with pytest.raises(ValidationError, match="exactly one"):
-        ca3_stress.check_target(config, network_of)
+        _sweep.check_target(config, network_of)
     with_machine = replace(config, target_options=("spalloc=http://spalloc.example:22244",))
-    ca3_stress.check_target(with_machine, network_of)
+    _sweep.check_target(with_machine, network_of)
 
 
 def test_every_launch_and_every_rram_run_gets_the_options():

@@ -1,0 +1,311 @@
+"""What both stress sweeps share (``spikemem stress ca3`` and ``spikemem stress rram``).
+
+A sweep runs many *points* of one config and scores each; this module holds the parts
+that do not depend on what a point is:
+
+- option checks, all run before anything is simulated or any file opened;
+- launches: points grouped so that one simulation runs several of them;
+- the resume file: a JSON line per finished point, fsynced, so a killed sweep restarts
+  where it stopped (``--resume``);
+- running the launches here, in worker processes or on a Dask cluster, behind a progress bar;
+- the HDF5 file a sweep writes (atomically) and its provenance.
+
+A config has ``points()`` (each point with a ``key``, ``mode``, ``n_cues`` and ``n_bits``),
+``digest()`` (hash of the config: resume entries of another config are ignored), ``target``,
+``modes``, ``target_options`` (``KEY=VALUE`` texts) and, where points can share a launch,
+``batch`` (points per launch; 0: every point of a mode and size).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spikemem.cache import cache_dir
+from spikemem.errors import ValidationError
+from spikemem.network import Network
+from spikemem.target_options import maps_only, parse_options
+
+#: ``run_launch(points, config)``: simulate a launch of points, one result dict (with the
+#: point's ``key``) per point. A top-level function, so worker processes can run it.
+LaunchRunner = Callable[[tuple[Any, ...], Any], list[dict[str, Any]]]
+
+
+# --- option checks -------------------------------------------------------------------------
+
+
+def parse_items(option: str, text: str) -> list[str]:
+    """``"a, b,c"`` → ``["a", "b", "c"]``; an empty list is refused."""
+    items = [s.strip() for s in str(text).split(",") if s.strip()]
+    if not items:
+        raise ValidationError(option, text, "a comma-separated list")
+    return items
+
+
+def parse_fraction(option: str, value: Any, low_open: bool = False) -> float:
+    """A number in [0, 1] (in (0, 1] with ``low_open``)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = float("nan")
+    if not (0.0 < x <= 1.0 if low_open else 0.0 <= x <= 1.0):
+        raise ValidationError(option, value, "a number in (0, 1]" if low_open else "a number in [0, 1]")
+    return x
+
+
+def parse_count(option: str, value: Any) -> int:
+    """An integer >= 1 (a bool is not one)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValidationError(option, value, "an integer >= 1")
+    return int(value)
+
+
+def parse_sizes(text: str) -> tuple[tuple[int, int], ...]:
+    """``"5x10,100x100"`` → ((5, 10), (100, 100)); both numbers >= 1, repeats dropped."""
+    sizes = []
+    for item in parse_items("--sizes", text):
+        n, sep, m = item.lower().partition("x")
+        if not sep or not n.strip().isdigit() or not m.strip().isdigit() or int(n) < 1 or int(m) < 1:
+            raise ValidationError("--sizes", item, "N x M with integers >= 1, e.g. 5x10,100x100")
+        sizes.append((int(n), int(m)))
+    return tuple(dict.fromkeys(sizes))
+
+
+def parse_query_bits(text: str) -> tuple[int, int]:
+    """``"1-3"`` → (1, 3): bits per content query, 1 <= LOW <= HIGH."""
+    lo, sep, hi = str(text).partition("-")
+    try:
+        low, high = int(lo), int(hi if sep else lo)
+    except ValueError:
+        raise ValidationError("--query-bits", text, "a range such as 1-3 (bits per content query)") from None
+    if low < 1 or high < low:
+        raise ValidationError("--query-bits", text, "LOW-HIGH with 1 <= LOW <= HIGH")
+    return (low, high)
+
+
+def sweep_target_options(texts: list[str]) -> tuple[str, ...]:
+    """``--option KEY=VALUE`` texts for every launch of a sweep (the target checks the keys
+    later, still before anything runs). Refused here: a folder (``build_dir``, ``workdir``:
+    each launch builds in its own) and ``virtual`` (a virtual board maps without simulating,
+    so there are no answers to score)."""
+    options = parse_options(texts)
+    for key in ("build_dir", "workdir"):
+        if key in options:
+            raise ValidationError(
+                f"--option {key}", options[key], "left out: each launch of a sweep has its own folder"
+            )
+    if maps_only(options):
+        raise ValidationError(
+            "--option virtual",
+            options["virtual"],
+            "left out: a virtual board maps without simulating, so a sweep has nothing to score "
+            "(a board: board=IP or spalloc=URL)",
+        )
+    return tuple(str(text).strip() for text in texts)
+
+
+def check_target(config: Any, network_of: Callable[[Any], Network]) -> None:
+    """The target's own checks (no GPU, a feature it lacks, a device model it cannot carry,
+    an option it does not take) on ``network_of(point)`` for each mode's first point."""
+    from spikemem.targets import resolve
+
+    _, module, variant = resolve(config.target)
+    options = parse_options(config.target_options)
+    for mode in config.modes:
+        point = next(p for p in config.points() if p.mode == mode)
+        module.check(network_of(point), variant=variant, **options)
+
+
+def check_output_paths(out: str | None, plot_path: str | None) -> None:
+    """``--out`` and ``--plot`` must name files in existing folders; plots are png, pdf or svg."""
+    for option, path in (("out", out), ("plot", plot_path)):
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise ValidationError(f"--{option}", path, "a path in an existing folder")
+    if plot_path and not plot_path.lower().endswith((".png", ".pdf", ".svg")):
+        raise ValidationError("--plot", plot_path, "a .png, .pdf or .svg file name")
+
+
+# --- launches and the resume file ------------------------------------------------------------
+
+
+def launches(points: list[Any], batch: int) -> list[tuple[Any, ...]]:
+    """Points grouped into launches: one network shape (mode and size) each, at most
+    ``batch`` points (0: no limit); ``batch`` 1 keeps every point apart."""
+    if batch == 1:
+        return [(p,) for p in points]
+    shapes: dict[tuple[str, int, int], list[Any]] = {}
+    for p in points:
+        shapes.setdefault((p.mode, p.n_cues, p.n_bits), []).append(p)
+    out = []
+    for group in shapes.values():
+        size = batch or len(group)
+        out += [tuple(group[k : k + size]) for k in range(0, len(group), size)]
+    return out
+
+
+def resume_path(config: Any, out: str | None, kind: str = "ca3") -> Path:
+    """Where finished points of a ``spikemem stress KIND`` sweep are kept while it runs."""
+    if out:
+        return Path(f"{out}.resume.jsonl")
+    return cache_dir("stress") / f"{kind}-{config.digest()}.jsonl"
+
+
+def load_resume(path: Path, config: Any) -> dict[str, dict[str, Any]]:
+    """Finished points of this config from a resume file (a torn last line is ignored)."""
+    done: dict[str, dict[str, Any]] = {}
+    if not path.exists():
+        return done
+    wanted = {p.key for p in config.points()}
+    with open(path) as fh:
+        for line in fh:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if entry.get("config") == config.digest() and entry.get("result", {}).get("key") in wanted:
+                done[entry["result"]["key"]] = entry["result"]
+    return done
+
+
+# --- running the sweep -----------------------------------------------------------------------
+
+
+def sweep(
+    config: Any,
+    resume_file: Path,
+    run_launch: LaunchRunner,
+    resume: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: bool = True,
+    desc: str = "stress ca3",
+) -> tuple[list[dict[str, Any]], int]:
+    """Run every point not already in ``resume_file`` (with ``resume``); results in grid order.
+
+    The points to run are grouped by :func:`launches` (``config.batch`` to a launch, 1 if
+    the config has no ``batch``) and each launch goes to ``run_launch(points, config)``.
+    Every finished point is appended to ``resume_file`` at once. Returns the results and
+    how many came from the resume file.
+    """
+    done = load_resume(resume_file, config) if resume else {}
+    todo = [p for p in config.points() if p.key not in done]
+    units = launches(todo, getattr(config, "batch", 1))
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(todo) + len(done), initial=len(done), desc=desc, unit="point", disable=not progress)
+    with open(resume_file, "a" if resume else "w") as log, bar:
+        work = run_launch
+        if workers == 1 and not scheduler and any(len(unit) > 1 for unit in units):
+            work = partial(_announced, bar, run_launch)
+        for results in _execute(units, config, workers, scheduler, work):
+            for result in results:
+                done[result["key"]] = result
+                log.write(json.dumps({"config": config.digest(), "result": result}) + "\n")
+                log.flush()
+                os.fsync(log.fileno())
+                bar.update(1)
+    resumed = len(config.points()) - len(todo)
+    return [done[p.key] for p in config.points()], resumed
+
+
+def _announced(bar: Any, run_launch: LaunchRunner, points: tuple[Any, ...], config: Any) -> list[dict[str, Any]]:
+    """``run_launch(points, config)``, the bar saying what runs meanwhile (a stacked launch of
+    many points finishes them all at once, after its whole build and run)."""
+    first = points[0]
+    shown = f"{len(points)} x {first.mode} {first.n_cues}x{first.n_bits} in one launch" if len(points) > 1 else ""
+    bar.set_postfix_str(shown)
+    return run_launch(points, config)
+
+
+def _execute(
+    units: list[tuple[Any, ...]],
+    config: Any,
+    workers: int,
+    scheduler: str | None,
+    run_launch: LaunchRunner,
+) -> Iterable[list[dict[str, Any]]]:
+    """``run_launch(unit, config)`` for every launch, here, in worker processes or on Dask."""
+    if not units:
+        return
+    if scheduler:
+        from dask.distributed import Client, as_completed
+
+        with Client(scheduler) as client:
+            client.run(_import_brian2)  # Brian2 must first be imported in a worker's main thread
+            futures = client.map(run_launch, units, config=config, pure=False)
+            for future in as_completed(futures):
+                yield future.result()
+        return
+    if workers == 1:
+        for unit in units:
+            yield run_launch(unit, config)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(run_launch, unit, config) for unit in units]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _import_brian2() -> None:
+    """Brian2 installs a SIGINT handler on import, which only the main thread may do."""
+    import brian2  # noqa: F401
+
+
+# --- table cells and the HDF5 file ---------------------------------------------------------
+
+
+def pct(ok: int, total: int, decimals: int = 0) -> str:
+    """``ok/total (percent%)`` for a table cell; ``-`` when nothing was counted."""
+    return f"{ok}/{total} ({100.0 * ok / total:.{decimals}f}%)" if total else "-"
+
+
+def ratio(a: float, b: float) -> float:
+    """``a / b``; NaN where nothing was counted (``b`` is 0)."""
+    return float(a) / float(b) if b else float("nan")
+
+
+def run_provenance(device: str, started: str) -> dict[str, Any]:
+    """Versions, host, command line, device and start/end times of a stress run."""
+    from spikemem.provenance import now_utc, versions
+
+    return {
+        "versions": versions(),
+        "host": os.uname().nodename,
+        "command": " ".join(sys.argv),
+        "device": device,
+        "start_time_utc": started,
+        "end_time_utc": now_utc(),
+    }
+
+
+def write_stress_file(path: str, file_format: str, tree: dict[str, Any]) -> None:
+    """Write ``tree`` under ``/stress`` of a new HDF5 file tagged ``file_format``, atomically."""
+    from spikemem.h5store import write_atomically, write_tree
+
+    def fill(fh: Any) -> None:
+        fh.attrs["format"] = file_format
+        write_tree(fh, "stress", tree)
+
+    write_atomically(path, fill)
+
+
+def read_stress_file(path: str | os.PathLike[str], file_format: str, command: str) -> dict[str, Any]:
+    """The ``/stress`` tree of a file written by ``command``; refused if it is another kind of file."""
+    import h5py
+
+    from spikemem.h5store import read_tree
+
+    with h5py.File(path, "r") as fh:
+        if fh.attrs.get("format") != file_format:
+            raise ValidationError("file", str(path), f"a {file_format} file written by {command}")
+        return read_tree(fh, "stress")
