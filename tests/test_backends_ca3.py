@@ -187,7 +187,7 @@ def test_virtual_board_maps_ca3(n, m, per_core, tmp_path):
     spike source); sPyNNaker's mapping must report exactly that, and no delay extension
     (the longest delay, 3 ms, fits the native slots)."""
     pytest.importorskip("spynnaker")
-    from spikemem.hardware.spinnaker import NEURONS_PER_CORE, constraints
+    from spikemem.hardware.spinnaker_limits import NEURONS_PER_CORE, constraints
 
     schedule = ca3.random_schedule(n, m, 12, seed=1)
     net = ca3.ca3_network(schedule, mode="fidelity", record="all")

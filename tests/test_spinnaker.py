@@ -34,7 +34,7 @@ from spikemem import (
     simulate,
 )
 from spikemem.hardware import spinnaker
-from spikemem.hardware.spinnaker import constraints, fidelity_check, quantise
+from spikemem.hardware.spinnaker_limits import constraints, fidelity_check, quantise
 
 CHIP = IF_curr_exp(integration="spinnaker")
 
