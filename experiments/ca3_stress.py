@@ -131,7 +131,7 @@ class StressConfig:
     target: str = "brian2"
     rram: str | None = None
     batch: int = 1  # points per launch (0: every point of a mode and size)
-    target_options: tuple[str, ...] = ()  # KEY=VALUE texts (--option), see sweep_target_options
+    target_options: tuple[str, ...] = ()  # KEY=VALUE texts (--option), see _sweep.sweep_target_options
 
     def device(self) -> Any:
         """The device model of ``rram`` (None without one)."""
