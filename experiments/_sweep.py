@@ -49,6 +49,28 @@ def parse_items(option: str, text: str) -> list[str]:
     return items
 
 
+def parse_choices(option: str, text: str, allowed: Iterable[str], described: str | None = None) -> tuple[str, ...]:
+    """Comma-separated names, each one of ``allowed`` (repeats dropped, order kept); the
+    refusal says ``described``, else "one or more of" the allowed names."""
+    allowed = tuple(allowed)
+    names = tuple(dict.fromkeys(parse_items(option, text)))
+    for name in names:
+        if name not in allowed:
+            raise ValidationError(option, name, described or "one or more of " + ", ".join(allowed))
+    return names
+
+
+def parse_target(text: str) -> str:
+    """``--target``: a target spikemem knows (installed or not; the sweep checks that later)."""
+    from spikemem.targets import resolve
+
+    try:
+        resolve(text)
+    except ValidationError as exc:
+        raise ValidationError("--target", text, exc.allowed) from None
+    return text
+
+
 def parse_fraction(option: str, value: Any, low_open: bool = False) -> float:
     """A number in [0, 1] (in (0, 1] with ``low_open``)."""
     try:
@@ -121,15 +143,6 @@ def check_target(config: Any, network_of: Callable[[Any], Network]) -> None:
     for mode in config.modes:
         point = next(p for p in config.points() if p.mode == mode)
         module.check(network_of(point), variant=variant, **options)
-
-
-def check_output_paths(out: str | None, plot_path: str | None) -> None:
-    """``--out`` and ``--plot`` must name files in existing folders; plots are png, pdf or svg."""
-    for option, path in (("out", out), ("plot", plot_path)):
-        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise ValidationError(f"--{option}", path, "a path in an existing folder")
-    if plot_path and not plot_path.lower().endswith((".png", ".pdf", ".svg")):
-        raise ValidationError("--plot", plot_path, "a .png, .pdf or .svg file name")
 
 
 # --- launches and the resume file ------------------------------------------------------------

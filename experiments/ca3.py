@@ -14,7 +14,7 @@ from typing import Any
 
 from spikemem import target_options
 from spikemem.errors import ValidationError
-from spikemem.experiment import Experiment, Report
+from spikemem.experiment import Experiment, Report, check_output_paths
 from spikemem.models.ca3 import CA3Run, expected_content, paper_schedule, run_ca3
 from spikemem.models.ca3_schedule import Op, Schedule, load_schedule
 
@@ -41,21 +41,9 @@ def add_schedule(p: argparse.ArgumentParser) -> None:
     add_common(p)
 
 
-def _check_outputs(args: argparse.Namespace) -> None:
-    """Fail before simulating if an output cannot be written."""
-    for option in ("out", "answers", "plot"):
-        path = getattr(args, option, None)
-        if path:
-            folder = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(folder):
-                raise ValidationError(f"--{option}", path, "a path in an existing folder")
-    if args.plot and not args.plot.lower().endswith((".png", ".pdf", ".svg")):
-        raise ValidationError("--plot", args.plot, "a .png, .pdf or .svg file name")
-
-
 def execute(schedule: Schedule, args: argparse.Namespace, title: str) -> Report:
     """Run ``schedule`` as the options say; write answers, results and plot; tabulate."""
-    _check_outputs(args)
+    check_output_paths(args, ("out", "answers", "plot"))
     device = _device(args.rram)  # parsed (and rejected if malformed) before anything runs
     options = target_options.parse_options(args.option)
     if target_options.maps_only(options):

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from spikemem.errors import ValidationError
-from spikemem.experiment import Experiment, Report
+from spikemem.experiment import Experiment, Report, check_output_paths
 from spikemem.hardware.rram import DRIFT_MODELS, parse_device
 from spikemem.models.ca3 import ca3_network
 from spikemem.models.ca3_schedule import MATCHES, MODES
@@ -117,31 +117,17 @@ def config_from_args(args: argparse.Namespace) -> rs.SweepConfig:
     parse_device(args.rram)  # the base device: a bad preset or key names the parameter
     if args.drift_model not in DRIFT_MODELS or args.drift_model == "none":
         raise ValidationError("--drift-model", args.drift_model, "pcm or relaxation (used by the t_inf sweep)")
-    names = tuple(dict.fromkeys(_sweep.parse_items("--params", args.params)))
-    for name in names:
-        if name not in SWEEPS:
-            raise ValidationError("--params", name, "one or more of " + ", ".join(SWEEPS))
+    names = _sweep.parse_choices("--params", args.params, SWEEPS)
     params = tuple((name, parse_values(name, getattr(args, name))) for name in names)
-    modes = tuple(dict.fromkeys(_sweep.parse_items("--modes", args.modes)))
-    for mode in modes:
-        if mode not in MODES:
-            raise ValidationError("--modes", mode, "fidelity and/or functional")
-    matches = tuple(dict.fromkeys(_sweep.parse_items("--matches", args.matches)))
-    for match in matches:
-        if match not in MATCHES:
-            raise ValidationError("--matches", match, "one or more of " + ", ".join(MATCHES))
+    modes = _sweep.parse_choices("--modes", args.modes, MODES, "fidelity and/or functional")
+    matches = _sweep.parse_choices("--matches", args.matches, MATCHES)
     for option, value in (("--spacing", args.spacing), ("--pause", args.pause)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0 and float(value).is_integer()):
             raise ValidationError(option, value, "a whole number of ms > 0")
     if isinstance(args.seed, bool) or not isinstance(args.seed, int) or args.seed < 0:
         raise ValidationError("--seed", args.seed, "an integer >= 0")
     threshold = _sweep.parse_fraction("--threshold", args.threshold, low_open=True)
-    from spikemem.targets import resolve
-
-    try:
-        resolve(args.target)
-    except ValidationError as exc:
-        raise ValidationError("--target", args.target, exc.allowed) from None
+    target = _sweep.parse_target(args.target)
     config = rs.SweepConfig(
         params=params,
         modes=modes,
@@ -158,7 +144,7 @@ def config_from_args(args: argparse.Namespace) -> rs.SweepConfig:
         overwrite=_sweep.parse_fraction("--overwrite", args.overwrite),
         query_bits=_sweep.parse_query_bits(args.query_bits),
         matches=matches,
-        target=args.target,
+        target=target,
         target_options=_sweep.sweep_target_options(args.option),
         threshold=threshold,
     )
@@ -409,7 +395,7 @@ def run(args: argparse.Namespace) -> Report:
 
     config = config_from_args(args)
     workers = _sweep.parse_count("--workers", args.workers)
-    _sweep.check_output_paths(args.out, args.plot)
+    check_output_paths(args)
     device = config.base_device()
 
     def one_stream(point: rs.SweepPoint) -> Network:  # a stream of the point, the base device under it

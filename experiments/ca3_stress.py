@@ -70,7 +70,7 @@ from typing import Any
 import numpy as np
 
 from spikemem.errors import ValidationError
-from spikemem.experiment import Experiment, Report
+from spikemem.experiment import Experiment, Report, check_output_paths
 from spikemem.models import ca3_functional
 from spikemem.models.ca3 import MIN_GAP, ca3_network, duration_ms, pulses, run_ca3, run_ca3_batch
 from spikemem.models.ca3_schedule import MATCHES, MODES, Op, Schedule, random_schedule, respace
@@ -224,24 +224,13 @@ def parse_batch(text: str, target: str) -> int:
 
 def config_from_args(args: argparse.Namespace) -> StressConfig:
     """Validate the command-line options into a :class:`StressConfig`."""
-    modes = tuple(dict.fromkeys(_sweep.parse_items("--modes", args.modes)))
-    for mode in modes:
-        if mode not in MODES:
-            raise ValidationError("--modes", mode, "fidelity and/or functional")
+    modes = _sweep.parse_choices("--modes", args.modes, MODES, "fidelity and/or functional")
     spacings = tuple(dict.fromkeys(_sweep.parse_items("--spacings", args.spacings)))
     for label in spacings:
         for mode in modes:
             check_spacing_label(mode, label)
-    matches = tuple(dict.fromkeys(_sweep.parse_items("--matches", args.matches)))
-    for match in matches:
-        if match not in MATCHES:
-            raise ValidationError("--matches", match, "one or more of " + ", ".join(MATCHES))
-    from spikemem.targets import resolve
-
-    try:
-        resolve(args.target)
-    except ValidationError as exc:
-        raise ValidationError("--target", args.target, exc.allowed) from None
+    matches = _sweep.parse_choices("--matches", args.matches, MATCHES)
+    target = _sweep.parse_target(args.target)
     return StressConfig(
         sizes=_sweep.parse_sizes(args.sizes),
         spacings=spacings,
@@ -253,7 +242,7 @@ def config_from_args(args: argparse.Namespace) -> StressConfig:
         density=_sweep.parse_fraction("--density", args.density, low_open=True),
         overwrite=_sweep.parse_fraction("--overwrite", args.overwrite),
         matches=matches,
-        target=args.target,
+        target=target,
         rram=_rram(getattr(args, "rram", None)),
         batch=parse_batch(getattr(args, "batch", DEFAULTS["batch"]), args.target),
         target_options=_sweep.sweep_target_options(getattr(args, "option", [])),
@@ -619,7 +608,7 @@ def run(args: argparse.Namespace) -> Report:
 
     config = config_from_args(args)
     workers = _sweep.parse_count("--workers", args.workers)
-    _sweep.check_output_paths(args.out, args.plot)
+    check_output_paths(args)
     if args.scheduler:
         try:
             import dask.distributed  # noqa: F401

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +62,18 @@ def get_experiment(name: str, command: str = "run") -> Experiment:
     if name not in experiments:
         raise ValidationError("experiment", name, "one of " + ", ".join(experiments))
     return experiments[name]
+
+
+def check_output_paths(args: argparse.Namespace, options: tuple[str, ...] = ("out", "plot")) -> None:
+    """Refuse, before anything runs, an output that could not be written: the path of each
+    ``--OPTION`` in ``options`` must be in an existing folder, and ``--plot`` a png, pdf or svg."""
+    for option in options:
+        path = getattr(args, option, None)
+        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise ValidationError(f"--{option}", path, "a path in an existing folder")
+    plot = getattr(args, "plot", None)
+    if plot and not plot.lower().endswith((".png", ".pdf", ".svg")):
+        raise ValidationError("--plot", plot, "a .png, .pdf or .svg file name")
 
 
 def format_table(columns: list[str], rows: list[list[Any]]) -> str:
