@@ -10,9 +10,10 @@
 #   BENCH=0 bash benchmarks/gpu_device_run.sh 570                     # the three GPU tests only
 #   TESTS=0 bash benchmarks/gpu_device_run.sh 570 --cases ca3-10000 --sides gpu   # then, same machine:
 #   TESTS=0 bash benchmarks/gpu_device_run.sh 300 --cases ca3-10000 --sides cpp   # ratio with the GPU row
-# Measured on an H200 box (16 cores): each CA3 CUDA project takes ~2-2.5 min of nvcc at -j16,
-# so without .gpu_prebuilt/ one 10-minute command fits the GPU tests or one or two benchmark
-# cases, not all.
+# Measured on an H200 box (16 cores): with .gpu_prebuilt/ the three GPU tests took 29 s and the
+# benchmark's three cases, both sides, about 3 min (ca3-10000 77 s), so the default command fits
+# one 10-minute call. Without it each CA3 CUDA project takes ~2-2.5 min of nvcc at -j16, and one
+# command fits the GPU tests or one or two benchmark cases, not all.
 set -u
 OUT=${OUT:-/tmp/spikemem_gpu_out}
 mkdir -p "$OUT"
