@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from spikemem import target_options
-from spikemem.experiment import Experiment, Report
+from spikemem.experiment import Experiment, Report, check_output_paths
 from spikemem.models.cuba import cuba_network
 from spikemem.simulate import simulate
 
@@ -22,6 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Report:
+    check_output_paths(args)
     net = cuba_network(args.neurons, seed=args.seed + 1)
     options = target_options.parse_options(args.option)
     res = simulate(net, args.duration, target=args.target, seed=args.seed, progress=not args.no_progress, **options)

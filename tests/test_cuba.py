@@ -11,6 +11,7 @@ import numpy as np
 
 from spikemem import IF_curr_exp, Network, OneToOne, Population, Probe, Projection, SpikeSource, Static, simulate
 from spikemem.cli import main
+from spikemem.experiments import cuba as cuba_experiment
 from spikemem.results import load_results
 
 
@@ -29,6 +30,22 @@ def test_run_cuba_keeps_its_activity_going(tmp_path, capsys):
         rate_late = late.sum() / trains.size / 0.1
         assert 1.0 < rate_late < 40.0, (pop, rate_late)
         assert len(np.unique(trains.indices[late])) > trains.size // 4  # many cells take part, not a few
+
+
+def test_bad_outputs_are_refused_before_simulating(tmp_path, capsys, monkeypatch):
+    """A results file in a missing folder, or a plot that is no image, is named before the
+    network is simulated (nothing would be left of a run that cannot be saved)."""
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("simulated before the output paths were checked")
+
+    monkeypatch.setattr(cuba_experiment, "simulate", no_simulation)
+    args = ["run", "cuba", "--neurons", "100", "--duration", "20", "--target", "brian2:numpy", "--no-progress"]
+    assert main([*args, "--out", str(tmp_path / "missing" / "cuba.h5")]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert main([*args, "--plot", str(tmp_path / "raster.txt")]) == 2
+    assert "--plot" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
 
 
 def test_groups_of_equal_cells_get_names_of_their_own():
