@@ -176,13 +176,14 @@ def load_resume(path: Path, config: Any) -> dict[str, dict[str, Any]]:
     if not path.exists():
         return done
     wanted = {p.key for p in config.points()}
+    digest = config.digest()
     with open(path) as fh:
         for line in fh:
             try:
                 entry = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if entry.get("config") == config.digest() and entry.get("result", {}).get("key") in wanted:
+            if entry.get("config") == digest and entry.get("result", {}).get("key") in wanted:
                 done[entry["result"]["key"]] = entry["result"]
     return done
 
@@ -207,8 +208,9 @@ def sweep(
     Every finished point is appended to ``resume_file`` at once. Returns the results and
     how many came from the resume file.
     """
+    points, digest = config.points(), config.digest()
     done = load_resume(resume_file, config) if resume else {}
-    todo = [p for p in config.points() if p.key not in done]
+    todo = [p for p in points if p.key not in done]
     units = launches(todo, getattr(config, "batch", 1))
     from tqdm import tqdm
 
@@ -220,12 +222,11 @@ def sweep(
         for results in _execute(units, config, workers, scheduler, work):
             for result in results:
                 done[result["key"]] = result
-                log.write(json.dumps({"config": config.digest(), "result": result}) + "\n")
+                log.write(json.dumps({"config": digest, "result": result}) + "\n")
                 log.flush()
                 os.fsync(log.fileno())
                 bar.update(1)
-    resumed = len(config.points()) - len(todo)
-    return [done[p.key] for p in config.points()], resumed
+    return [done[p.key] for p in points], len(points) - len(todo)
 
 
 def _announced(bar: Any, run_launch: LaunchRunner, points: tuple[Any, ...], config: Any) -> list[dict[str, Any]]:
