@@ -45,7 +45,7 @@ def build(name: str, ops: int, cuba_ms: float):
     """The network and its duration (ms)."""
     if name == "ca3_100x100":
         from spikemem.models.ca3 import duration_ms, encode, random_schedule
-        from spikemem.models.ca3_fidelity import build_fidelity
+        from spikemem.models.ca3.fidelity import build_fidelity
 
         schedule = random_schedule(100, 100, ops, seed=0)
         inputs = encode(schedule, "fidelity")

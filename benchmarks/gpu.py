@@ -10,7 +10,7 @@ recalls at the maximum rate, 7 ms after a learn and 6 ms after a recall):
 
 (Synapse counts are the model's; its three all-to-all inhibitions, 3e8 of ca3-10000's
 synapses, run as spike-counting pools with a few thousand Brian2 synapses each,
-``hardware/_brian2_pool.py``.)
+``hardware/brian2/pools.py``.)
 
 Each (case, side) runs in its own process with a time limit. For each it prints the
 simulated time, the time of the simulation loop (``run_s``, as the simulator reports it),
@@ -28,7 +28,7 @@ where time is short (``--cases``). brian2cuda creates and sorts synapses on the 
 thread: on an H100 machine that took 64 s for the batch's 5.1e7 synapses, and ca3-10000's
 5.0e8 did not finish within 521 s, before the inhibitions were pooled (2.0e8 are left) and
 before brian2cuda's map of (pre, post) pairs gave way to a linear pass
-(``hardware/_cuda_pairs.py``); now, on an H200 machine, ca3-10000 sets up in 25-31 s and
+(``hardware/cuda/pairs.py``); now, on an H200 machine, ca3-10000 sets up in 25-31 s and
 the batch in 18.5 s (figures in the README's GPU section).
 A GPU run that is stopped prints the end of its program's ``main.log`` (how far the
 set-up got). Where a case's two sides do not fit one command, run them one after the
@@ -121,7 +121,7 @@ def worker(case: str, side: str, ops: int, seed: int, threads: int, small: bool 
     t2 = time.perf_counter()
     parts = [results] if copies == 1 else split(results, copies)
     answers = [ca3.decode(part, s, "fidelity") for part, s in zip(parts, schedules)]
-    scores = [ca3.score_answers(a, ca3.expected_answers(s), s, "fidelity") for a, s in zip(answers, schedules)]
+    scores = [ca3.evaluate(a, s, ca3.circuit("fidelity"))[0] for a, s in zip(answers, schedules)]
     prov = results.provenance
     return {
         "case": case,

@@ -56,7 +56,7 @@ cat "$OUT/env.txt"
 if [ "$TESTS" = 1 ]; then
   note "GPU tests: exp. 1 fidelity, functional random stream, batch; vs CPU answers and C++ standalone spikes"
   limit=$(($(left) - 60)); [ "$limit" -gt "$TEST_S" ] && limit=$TEST_S
-  timeout $limit python3 -P -m pytest -p no:cacheprovider -q -rA -s --durations=0 -m gpu tests/test_cuda.py \
+  timeout $limit python3 -P -m pytest -p no:cacheprovider -q -rA -s --durations=0 -m gpu tests/targets/test_cuda.py \
     >"$OUT/test_gpu.log" 2>&1
   note "pytest exit $? ($(tail -1 "$OUT/test_gpu.log"))"
 fi

@@ -2,7 +2,7 @@
 
 nvcc takes minutes per CA3 project, on a GPU machine as anywhere else; GPU time is scarce.
 This script generates and compiles (stages 1-2 of the ``cuda`` target) every project that
-the ``gpu`` tests (``tests/test_cuda.py::gpu_runs``) and ``benchmarks/gpu.py``'s GPU side
+the ``gpu`` tests (``tests/targets/test_cuda.py::gpu_runs``) and ``benchmarks/gpu.py``'s GPU side
 run, for one compute capability, and copies what running needs (``main``,
 ``static_arrays/``, the manifest and ``network.h5``) to ``--out`` in the layout of the
 spikemem cache. On the GPU machine, with ``SPIKEMEM_CACHE`` pointing at a writable copy of
@@ -48,13 +48,13 @@ import time
 from pathlib import Path
 
 from spikemem.hardware import cuda
-from spikemem.hardware._cuda_project import compiled_key
 from spikemem.hardware.cuda import LOG, MANIFEST
+from spikemem.hardware.cuda.project import compiled_key
 from spikemem.io import load_network, save_network
 from spikemem.network import Network
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
+sys.path[:0] = [str(HERE), str(HERE.parent / "tests"), str(HERE.parent / "tests" / "targets")]
 
 RUNTIME_FILES = ("main", MANIFEST, "network.h5")
 ARCHIVE = "cuda_standalone.tar.xz"
@@ -90,7 +90,7 @@ def build_apart(
         command += ["--stage", stage, "--compute-capability", repr(cc), "--jobs", str(jobs)]
         command += ["--into", str(folder)] if folder is not None else []
         subprocess.run(command, env={**os.environ, "PYTHONHASHSEED": "0"}, check=True)
-    return folder if folder is not None else cuda._default_dir(network, duration_ms, cc)
+    return folder if folder is not None else cuda.default_dir(network, duration_ms, cc)
 
 
 def copy_runtime(project: Path, out: Path) -> Path:
@@ -153,7 +153,7 @@ def rekey(out: Path, found: dict[str, tuple[Network, float]], cc: float) -> int:
         scratch = Path(tmp)
         packed_root = _extract(archive, scratch)
         for label, (network, duration) in found.items():
-            built = cuda._default_dir(network, duration, cc)
+            built = cuda.default_dir(network, duration, cc)
             packed = packed_root / built.name
             key = cuda.content_key(network, duration, 0, cc)
             old = compiled_key(packed)
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, (network, duration) in found.items():
         if args.keys:
             key = cuda.content_key(network, duration, 0, cc)
-            print(f"{label:<24} {cuda._default_dir(network, duration, cc).name}  {key[:16]}", flush=True)
+            print(f"{label:<24} {cuda.default_dir(network, duration, cc).name}  {key[:16]}", flush=True)
             continue
         t0 = time.perf_counter()
         dest = copy_runtime(build_apart(network, duration, "compile", cc, args.jobs), args.out)

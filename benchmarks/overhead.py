@@ -33,8 +33,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import brian2 as b2  # noqa: E402
 
 from spikemem.cache import cache_dir  # noqa: E402
-from spikemem.hardware import _brian2_build as lowering  # noqa: E402
-from spikemem.hardware import brian2 as target  # noqa: E402
+from spikemem.hardware.brian2 import (
+    lowering,  # noqa: E402
+    target,  # noqa: E402
+)
 from spikemem.models.cuba import cuba_network  # noqa: E402
 from spikemem.network import Network  # noqa: E402
 

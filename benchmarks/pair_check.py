@@ -1,7 +1,7 @@
 """brian2cuda's check for repeated (pre, post) pairs: its ``std::map`` vs spikemem's linear pass.
 
 brian2cuda's generated host code puts every synapse of a Synapses object into a
-``std::map`` to find out whether a (pre, post) pair repeats; ``hardware/_cuda_pairs.py``
+``std::map`` to find out whether a (pre, post) pair repeats; ``hardware/cuda/pairs.py``
 puts a linear pass before it that skips the map where the pairs strictly increase, as they
 do for synapses created by a rule. This script takes the check from a project that
 brian2cuda really generates (one all-to-all projection; once as brian2cuda writes it, once
@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from spikemem.hardware._cuda_pairs import _PAIR  # the (pre, post) arrays the check reads
+from spikemem.hardware.cuda.pairs import _PAIR  # the (pre, post) arrays the check reads
 
 PROGRAM = """
 #include <chrono>
@@ -58,7 +58,7 @@ def generated_checks(folder: Path) -> dict[str, str]:
     """The check of an all-to-all projection's creation file as brian2cuda generates it
     (``map``) and with spikemem's pass (``linear``)."""
     from spikemem import AllToAll, IF_curr_exp, Network, Population, Projection, SpikeSource, Static
-    from spikemem.hardware import cuda
+    from spikemem.hardware.cuda import target as cuda
 
     net = Network(
         [SpikeSource("pre", [[1.0]] * 4), Population("post", 4, IF_curr_exp())],

@@ -2,7 +2,7 @@
 
 The fidelity circuit (spec/ca3.md §2.4) has three uniform all-to-all inhibitions (N² - N,
 N·M and N² - N synapses). The Brian2 lowering runs such projections through pools
-(``hardware/_brian2_pool.py``: N + M synapses each; by default only above 200 000
+(``hardware/brian2/pools.py``: N + M synapses each; by default only above 200 000
 synapses, smaller ones are fused). This script runs the same random stream both ways,
 side by side, on Brian2's C++ standalone (one thread), each in its own process and build
 folder, and prints the time of the simulation loop, the build, and whether every
@@ -30,7 +30,7 @@ def worker(size: int, ops: int, seed: int, pooled: bool, build_dir: str) -> dict
     from gpu import spikes_digest  # benchmarks/gpu.py, beside this script
 
     from spikemem import simulate
-    from spikemem.hardware import _brian2_pool
+    from spikemem.hardware.brian2 import pools as _brian2_pool
     from spikemem.models import ca3
 
     # pooled: every poolable projection, whatever its size; direct: none
@@ -42,7 +42,7 @@ def worker(size: int, ops: int, seed: int, pooled: bool, build_dir: str) -> dict
     results = simulate(network, duration, target="brian2:cpp_standalone", threads=1, build_dir=build_dir)
     wall = time.perf_counter() - t0
     answers = ca3.decode(results, schedule, "fidelity")
-    score = ca3.score_answers(answers, ca3.expected_answers(schedule), schedule, "fidelity")
+    score = ca3.evaluate(answers, schedule, ca3.circuit("fidelity"))[0]
     return {
         "sim_s": duration / 1000.0,
         "run_s": float(results.provenance["run_s"]),

@@ -20,9 +20,9 @@ import time
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from spikemem import simulate  # noqa: E402
-from spikemem.hardware.rram import apply_device, parse_device  # noqa: E402
+from spikemem.hardware.devices.rram import apply_device, parse_device  # noqa: E402
 from spikemem.models import ca3  # noqa: E402
-from spikemem.models.ca3_schedule import random_schedule  # noqa: E402
+from spikemem.models.ca3 import random_schedule  # noqa: E402
 
 #: Gaps (after a learn, after a recall) that every op type of the mode accepts.
 SPACING = {"fidelity": (7.0, 6.0), "functional": (5.0, 5.0)}
@@ -56,9 +56,7 @@ def main() -> None:
             results = simulate(network, duration, target=args.target, seed=args.seed)
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             times[label].append(wall)
-            score = ca3.score_answers(
-                ca3.decode(results, schedule, args.mode), ca3.expected_answers(schedule), schedule, args.mode
-            )
+            score, _ = ca3.evaluate(ca3.decode(results, schedule, args.mode), schedule, ca3.circuit(args.mode))
             print(
                 f"run {k + 1} {label:>7} device: wall {wall:7.2f} s (simulation {results.provenance['run_s']:.2f} s, "
                 f"process CPU {cpu:.2f} s); "

@@ -1,7 +1,7 @@
 """The device sweep behind ``spikemem stress rram``: protocol, runs, breaking points.
 
 Protocol (one *stream* per seed): a seeded random CA3 operation stream
-(:func:`~spikemem.models.ca3_schedule.random_schedule`: learns with overwrites, cue
+(:func:`~spikemem.models.ca3.schedule.random_schedule`: learns with overwrites, cue
 recalls, content recalls of a few bits) is split in two phases, **learn** (its learns, in
 order, ``spacing`` ms apart) then **recall** (its recalls, in order); the recall phase of
 every stream starts at the same time, ``pause`` ms after the latest learn phase ends.
@@ -12,7 +12,7 @@ A *point* is (mode, size, parameter, value): the base device (``--rram``) with o
 parameter replaced, under both memory projections, running all streams stacked side
 by side in one simulation (:func:`spikemem.batch.stack`; one network build per point,
 each copy with its own devices). Each mode and size also runs without a device (the
-reference). Scores come from :func:`~spikemem.experiments.ca3_stress.evaluate` against
+reference). Scores come from :func:`~spikemem.models.ca3.memory.evaluate` against
 the ideal memory: recalls fully correct, missed and false-positive cues and bits, and
 overwrite success (after a cue is rewritten, its old-only bits are gone).
 
@@ -33,14 +33,12 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from spikemem.batch import split, stack
-from spikemem.hardware.rram import RRAM, apply_device, parse_device
-from spikemem.models.ca3 import MIN_GAP, ca3_network, decode, duration_ms
-from spikemem.models.ca3_schedule import Op, Schedule, random_schedule, respace
+from spikemem.hardware.devices.rram import RRAM, apply_device, parse_device
+from spikemem.models.ca3 import COUNTS, Op, Schedule, circuit, evaluate, random_schedule, respace
 from spikemem.simulate import simulate
 from spikemem.target_options import parse_options
 
 from ._sweep import ratio
-from .ca3_stress import COUNTS, evaluate, op_length
 
 #: Swept parameters, in the order they run: harsher values further along each list.
 PARAMS = ("prog_noise", "read_noise", "levels", "stuck_off", "stuck_on", "t_inf")
@@ -131,7 +129,7 @@ def phased_schedules(config: SweepConfig, mode: str, n_cues: int, n_bits: int) -
     after the last learn of any stream starts.
     """
     gaps = dict.fromkeys(("learn", "recall_cue", "recall_content"), config.spacing_ms)
-    length = op_length(mode)
+    circ = circuit(mode)
     learn_phases, recall_phases = [], []
     for seed in range(config.seeds):
         stream = random_schedule(
@@ -142,15 +140,15 @@ def phased_schedules(config: SweepConfig, mode: str, n_cues: int, n_bits: int) -
             density=config.density,
             overlap=config.overlap,
             query_bits=config.query_bits,
-            matches=config.matches if mode == "functional" else ("or",),
+            matches=circ.query_matches(config.matches),
             overwrite=config.overwrite,
         )
         learns = tuple(op for op in stream.ops if op.op == "learn")
         recalls = tuple(op for op in stream.ops if op.op != "learn")
-        learn_phases.append(respace(Schedule(n_cues, n_bits, learns), gaps, MIN_GAP[mode], length))
-        recall_phases.append(respace(Schedule(n_cues, n_bits, recalls), gaps, MIN_GAP[mode], length))
+        learn_phases.append(respace(Schedule(n_cues, n_bits, learns), gaps, circ.min_gap, circ.extra_ms))
+        recall_phases.append(respace(Schedule(n_cues, n_bits, recalls), gaps, circ.min_gap, circ.extra_ms))
     last = max(s.ops[-1].t for s in learn_phases)
-    t_age = float(math.ceil(last + max(MIN_GAP[mode]["learn"], config.spacing_ms) + config.pause_ms / 2))
+    t_age = float(math.ceil(last + max(circ.min_gap["learn"], config.spacing_ms) + config.pause_ms / 2))
     start = t_age + math.ceil(config.pause_ms / 2)
     schedules = [
         Schedule(n_cues, n_bits, learn.ops + tuple(_shift(op, start) for op in recall.ops))
@@ -171,17 +169,18 @@ def run_point(point: SweepPoint, config: SweepConfig) -> dict[str, Any]:
     start = time.perf_counter()
     schedules, t_age = phased_schedules(config, point.mode, point.n_cues, point.n_bits)
     device = device_for(config, point.param, point.value, t_age)
-    nets = [ca3_network(s, point.mode) for s in schedules]
+    circ = circuit(point.mode)
+    nets = [circ.network(s) for s in schedules]
     network = stack(nets)
     if device is not None:
         network = apply_device(network, device, "plastic")
-    duration = max(duration_ms(s, point.mode) for s in schedules)
+    duration = max(circ.duration_ms(s) for s in schedules)
     options = parse_options(config.target_options)
     results = simulate(network, duration, target=config.target, seed=config.seed, **options)
     streams = []
     totals = dict.fromkeys(COUNTS, 0)
     for schedule, part in zip(schedules, split(results, nets), strict=True):
-        counts, failed = evaluate(decode(part, schedule, point.mode), schedule, point.mode)
+        counts, failed = evaluate(circ.decode(part, schedule), schedule, circ)
         recalls = [k for k, op in enumerate(schedule.ops) if op.op != "learn"]
         streams.append({"counts": counts, "failed_ops": failed, "recall_ops": recalls})
         for name in COUNTS:

@@ -136,9 +136,10 @@ def sweep_target_options(texts: list[str]) -> tuple[str, ...]:
 def check_target(config: Any, network_of: Callable[[Any], Network]) -> None:
     """The target's own checks (no GPU, a feature it lacks, a device model it cannot carry,
     an option it does not take) on ``network_of(point)`` for each mode's first point."""
-    from spikemem.targets import resolve
+    from spikemem.targets import check_runs, resolve
 
-    _, module, variant = resolve(config.target)
+    info, module, variant = resolve(config.target)
+    check_runs(info)
     options = parse_options(config.target_options)
     for mode in config.modes:
         point = next(p for p in config.points() if p.mode == mode)

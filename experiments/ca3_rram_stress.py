@@ -37,9 +37,8 @@ import numpy as np
 
 from spikemem.errors import ValidationError
 from spikemem.experiment import Experiment, Report, check_output_paths
-from spikemem.hardware.rram import DRIFT_MODELS, parse_device
-from spikemem.models.ca3 import ca3_network
-from spikemem.models.ca3_schedule import MATCHES, MODES
+from spikemem.hardware.devices.rram import DRIFT_MODELS, parse_device
+from spikemem.models.ca3 import MATCHES, MODES, ca3_network, circuit
 from spikemem.network import Network
 from spikemem.target_options import add_argument as add_option_argument
 
@@ -299,14 +298,13 @@ def plot(config: rs.SweepConfig, rows: list[dict[str, Any]], breaks: list[dict[s
     fig, axes = plt.subplots(
         math.ceil(len(names) / cols), cols, figsize=(4.3 * cols, 3.4 * math.ceil(len(names) / cols)), squeeze=False
     )
-    styles = {"fidelity": ("o--", "tab:blue"), "functional": ("s-", "tab:orange")}
     for ax, name in zip(axes.flat, names):
         for (n, m), mode in ((s, mode) for s in config.sizes for mode in config.modes):
             mine = [r for r in rows if (r["mode"], r["n_cues"], r["n_bits"]) == (mode, n, m)]
             line = [r for r in mine if r["param"] == name]
             ref = next(r for r in mine if r["param"] == rs.REFERENCE)
             x = [_x(name, r["value"]) for r in line]
-            style, color = styles[mode]
+            style, color = circuit(mode).marker, circuit(mode).colour
             label = f"{mode}" + (f" {n}x{m}" if len(config.sizes) > 1 else "")
             ax.plot(x, [100 * r["recall_accuracy"] for r in line], style, color=color, label=label)
             ax.axhline(100 * ref["recall_accuracy"], color=color, linestyle=":", linewidth=1)

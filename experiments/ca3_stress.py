@@ -6,21 +6,21 @@
 [--batch auto|all|B] [--option KEY=VALUE ...]``
 
 A *point* is one (mode, size, spacing, seed). Its stream is
-:func:`~spikemem.models.ca3_schedule.random_schedule` (learns with overwrites, cue
+:func:`~spikemem.models.ca3.schedule.random_schedule` (learns with overwrites, cue
 recalls, content recalls of 1-3 bits; memories sharing bits with probability
-``--overlap``), retimed to the spacing by :func:`~spikemem.models.ca3_schedule.respace`:
+``--overlap``), retimed to the spacing by :func:`~spikemem.models.ca3.schedule.respace`:
 the same ops at every spacing, so accuracy vs spacing compares like with like. ``min`` is
-the mode's documented minimum (``MIN_GAP``: 7/6 ms in fidelity mode, 5/4/5 ms in
-functional mode); a best-match query also waits for its extra threshold pulses.
+the mode's documented minimum (its circuit's ``min_gap``: 7/6 ms in fidelity mode, 5/4/5 ms
+in functional mode); a best-match query also waits for its extra threshold pulses.
 Functional streams mix OR/AND/best queries (``--matches``); fidelity has OR only.
 
 Per mode x size x spacing (summed over seeds) the table gives: recalls fully correct
 (split by cue and content recalls), missed and false-positive cues and bits against
-the ideal memory (spec/ca3.md §3.8), forgetting (a recall probing a cue whose old
+the ideal memory (:mod:`spikemem.models.ca3.memory`), forgetting (a recall probing a cue whose old
 bits were overwritten returns none of the old-only bits, nor that cue for a query of
 them), and throughput in ops per simulated second and per wall-clock second.
 
-``--rram`` puts a resistive-memory device model (hardware/rram.py) under both memory
+``--rram`` puts a resistive-memory device model (hardware/devices/rram.py) under both memory
 projections of every point (parsed, and refused with the parameter's name, before
 anything runs); its parameters go to the HDF5 file. Sweeping device parameters is
 ``spikemem stress rram`` (experiments/ca3_rram_stress.py).
@@ -63,7 +63,6 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -71,9 +70,20 @@ import numpy as np
 
 from spikemem.errors import ValidationError
 from spikemem.experiment import Experiment, Report, check_output_paths
-from spikemem.models import ca3_functional
-from spikemem.models.ca3 import MIN_GAP, ca3_network, duration_ms, pulses, run_ca3, run_ca3_batch
-from spikemem.models.ca3_schedule import MATCHES, MODES, Op, Schedule, random_schedule, respace
+from spikemem.models.ca3 import (
+    COUNTS,
+    MATCHES,
+    MODES,
+    Schedule,
+    ca3_network,
+    circuit,
+    duration_ms,
+    evaluate,
+    random_schedule,
+    respace,
+    run_ca3,
+    run_ca3_batch,
+)
 from spikemem.target_options import add_argument as add_option_argument
 from spikemem.target_options import parse_options
 
@@ -94,23 +104,6 @@ DEFAULTS = {
     "target": "brian2",
     "batch": "auto",
 }
-COUNTS = (
-    "ops",
-    "correct",
-    "recalls",
-    "recalls_correct",
-    "cue_recalls",
-    "cue_recalls_correct",
-    "content_recalls",
-    "content_recalls_correct",
-    "missed_cues",
-    "false_cues",
-    "missed_bits",
-    "false_bits",
-    "overwrites",
-    "forget_probes",
-    "forget_ok",
-)
 TIMES = ("duration_ms", "wall_s", "build_s", "run_s")
 
 
@@ -137,7 +130,7 @@ class StressConfig:
         """The device model of ``rram`` (None without one)."""
         if not self.rram:
             return None
-        from spikemem.hardware.rram import parse_device
+        from spikemem.hardware.devices.rram import parse_device
 
         return parse_device(self.rram)
 
@@ -190,24 +183,23 @@ def mode_gaps(mode: str, label: str) -> dict[str, float]:
     """Gap (ms) from each op type's start to the next op, in ``mode``, for a spacing label."""
     gaps = parse_gaps(label)
     if gaps is None:
-        return dict(MIN_GAP[mode])
+        return dict(circuit(mode).min_gap)
     return {"learn": gaps[0], "recall_cue": gaps[1], "recall_content": gaps[1]}
 
 
 def check_spacing_label(mode: str, label: str) -> None:
     """Refuse a spacing below the mode's documented minimum or off its time grid."""
     gaps = mode_gaps(mode, label)
-    floor = MIN_GAP[mode]
+    floor = circuit(mode).min_gap
     low = [op for op in gaps if gaps[op] < floor[op] - 1e-9]
     if low:
         minimum = f"{floor['learn']:g}/{max(floor['recall_cue'], floor['recall_content']):g}"
         raise ValidationError(
             "--spacings", label, f"at least {minimum} ms (learn/recall) in {mode} mode, or 'min' for that minimum"
         )
-    step = 1.0 if mode == "fidelity" else ca3_functional.DT_MS
     for value in gaps.values():
-        if abs(value / step - round(value / step)) > 1e-9:
-            raise ValidationError("--spacings", label, f"multiples of {step:g} ms in {mode} mode")
+        if not circuit(mode).on_grid(value):
+            raise ValidationError("--spacings", label, f"multiples of {circuit(mode).dt_ms:g} ms in {mode} mode")
 
 
 def parse_batch(text: str, target: str) -> int:
@@ -253,7 +245,7 @@ def _rram(text: str | None) -> str | None:
     """``--rram`` checked now (a bad preset or key names the parameter); kept as text."""
     if not text:
         return None
-    from spikemem.hardware.rram import parse_device
+    from spikemem.hardware.devices.rram import parse_device
 
     parse_device(text)
     return text
@@ -262,15 +254,9 @@ def _rram(text: str | None) -> str | None:
 # --- one point ------------------------------------------------------------------------
 
 
-def op_length(mode: str) -> Callable[[Op], float]:
-    """Extra time an op needs beyond ``MIN_GAP`` (functional best-match: one pulse per level)."""
-    if mode == "functional":
-        return lambda op: ca3_functional.PULSE_MS * (pulses(op) - 1)
-    return lambda op: 0.0
-
-
 def point_schedule(point: Point, config: StressConfig) -> Schedule:
     """The seeded stream of ``point``, at its spacing (the same ops at every spacing)."""
+    circ = circuit(point.mode)
     stream = random_schedule(
         point.n_cues,
         point.n_bits,
@@ -279,70 +265,10 @@ def point_schedule(point: Point, config: StressConfig) -> Schedule:
         density=config.density,
         overlap=config.overlap,
         query_bits=config.query_bits,
-        matches=config.matches if point.mode == "functional" else ("or",),
+        matches=circ.query_matches(config.matches),
         overwrite=config.overwrite,
     )
-    return respace(stream, mode_gaps(point.mode, point.spacing), MIN_GAP[point.mode], op_length(point.mode))
-
-
-def evaluate(answers: list[dict[str, Any]], schedule: Schedule, mode: str) -> tuple[dict[str, int], list[int]]:
-    """Counts of :data:`COUNTS` for one run, and the indices of the ops answered wrongly.
-
-    The ideal memory (spec/ca3.md §3.8) is replayed alongside. In fidelity mode a content
-    recall answers its query echo as content (the published circuit returns cues only).
-    Forgetting: after a learn rewrites cue ``i``, its old-only bits ``G`` must be gone:
-    a later ``recall_cue(i)`` returns none of ``G``, and a content query touching ``G``
-    returns ``i`` only if the new memory matches it.
-    """
-    counts = dict.fromkeys(COUNTS, 0)
-    failed: list[int] = []
-    memory: dict[int, set[int]] = {}
-    forgotten: dict[int, set[int]] = {}
-    for k, (op, got) in enumerate(zip(schedule.ops, answers, strict=True)):
-        cues, bits = set(got["cues"]), set(got["content"])
-        if op.op == "learn":
-            want_cues, want_bits = {op.cue}, set(op.content)
-            old = memory.get(op.cue)  # type: ignore[arg-type]
-            if old is not None:
-                counts["overwrites"] += 1
-            gone = (old or set()) - want_bits
-            if gone:
-                forgotten[op.cue] = gone  # type: ignore[index]
-            else:
-                forgotten.pop(op.cue, None)  # type: ignore[arg-type]
-            memory[op.cue] = want_bits  # type: ignore[index]
-        elif op.op == "recall_cue":
-            want_cues, want_bits = {op.cue}, set(memory.get(op.cue, set()))  # type: ignore[arg-type]
-            if op.cue in forgotten:
-                counts["forget_probes"] += 1
-                counts["forget_ok"] += int(not bits & forgotten[op.cue])  # type: ignore[index]
-        else:
-            query = set(op.content)
-            overlap = {c: len(b & query) for c, b in memory.items()}
-            best = max(overlap.values(), default=0)
-            need = {"or": 1, "and": len(query), "best": max(best, 1)}[op.match]
-            want_cues = {c for c, n in overlap.items() if n >= need}
-            want_bits = query if mode == "fidelity" else set().union(*(memory[c] for c in want_cues))
-            for cue, gone in forgotten.items():
-                if query & gone:
-                    counts["forget_probes"] += 1
-                    counts["forget_ok"] += int(not (cue in cues and cue not in want_cues))
-        ok = cues == want_cues and bits == want_bits
-        counts["ops"] += 1
-        counts["correct"] += int(ok)
-        if op.op != "learn":
-            kind = "cue_recalls" if op.op == "recall_cue" else "content_recalls"
-            counts["recalls"] += 1
-            counts["recalls_correct"] += int(ok)
-            counts[kind] += 1
-            counts[f"{kind}_correct"] += int(ok)
-        counts["missed_cues"] += len(want_cues - cues)
-        counts["false_cues"] += len(cues - want_cues)
-        counts["missed_bits"] += len(want_bits - bits)
-        counts["false_bits"] += len(bits - want_bits)
-        if not ok:
-            failed.append(k)
-    return counts, failed
+    return respace(stream, mode_gaps(point.mode, point.spacing), circ.min_gap, circ.extra_ms)
 
 
 def run_point(point: Point, config: StressConfig, keep_answers: bool = False) -> dict[str, Any]:
@@ -375,7 +301,7 @@ def run_launch(points: tuple[Point, ...], config: StressConfig, keep_answers: bo
 
 
 def _scored(point: Point, run: Any, wall_s: float, launch_points: int, keep_answers: bool) -> dict[str, Any]:
-    counts, failed = evaluate(run.answers, run.schedule, point.mode)
+    counts, failed = evaluate(run.answers, run.schedule, circuit(point.mode))
     prov = run.results.provenance
     result: dict[str, Any] = {
         "key": point.key,
@@ -530,15 +456,14 @@ def plot(rows: list[dict[str, Any]], path: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    styles = {"fidelity": "o--", "functional": "s-"}
     for (mode, n, m), group in _groups(rows, ("mode", "n_cues", "n_bits")).items():
         group.sort(key=lambda r: r["gaps"]["learn"])
         x = [r["gaps"]["learn"] for r in group]
-        left.plot(x, [100 * r["recall_accuracy"] for r in group], styles[mode], label=f"{mode} {n}x{m}")
+        left.plot(x, [100 * r["recall_accuracy"] for r in group], circuit(mode).marker, label=f"{mode} {n}x{m}")
     for (mode, spacing), group in _groups(rows, ("mode", "spacing")).items():
         group.sort(key=lambda r: r["n_cues"] * r["n_bits"])
         x = [r["n_cues"] * r["n_bits"] for r in group]
-        right.plot(x, [100 * r["recall_accuracy"] for r in group], styles[mode], label=f"{mode} {spacing}")
+        right.plot(x, [100 * r["recall_accuracy"] for r in group], circuit(mode).marker, label=f"{mode} {spacing}")
     left.set_xlabel("gap after a learn (ms)")
     right.set_xlabel("memory size N x M (synapses per direction)")
     right.set_xscale("log")
@@ -582,7 +507,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", type=float, default=d["overwrite"], help="learns that rewrite a cue (default 0.5)")
     p.add_argument("--matches", default=d["matches"], help="functional query modes (default or,and,best)")
     p.add_argument("--target", default=d["target"], help="where to run (default brian2)")
-    p.add_argument("--rram", help="device model under the memory synapses: PRESET[:key=value,...] (hardware/rram.py)")
+    p.add_argument(
+        "--rram", help="device model under the memory synapses: PRESET[:key=value,...] (README: resistive memory)"
+    )
     add_option_argument(p, "target option for every launch", "threads=2, board=IP")
     p.add_argument(
         "--batch",

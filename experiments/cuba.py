@@ -6,7 +6,7 @@ import argparse
 
 from spikemem import target_options
 from spikemem.experiment import Experiment, Report, check_output_paths
-from spikemem.models.cuba import cuba_network
+from spikemem.models.cuba import cuba_network, cuba_raster
 from spikemem.simulate import simulate
 
 
@@ -31,9 +31,7 @@ def run(args: argparse.Namespace) -> Report:
         res.save(args.out)
         files.append(args.out)
     if args.plot:
-        from spikemem.plotting import raster
-
-        raster(res, args.plot, f"CUBA, {args.neurons} neurons")
+        cuba_raster(res, args.plot)
         files.append(args.plot)
     rows = [[pop, st.size, len(st), len(st) / st.size / (args.duration / 1000)] for pop, st in res.spikes.items()]
     prov = res.provenance

@@ -16,11 +16,17 @@ expressed as currents into a 1 nF membrane: ``w = ΔV · c_m / tau_m``.
 
 from __future__ import annotations
 
+import argparse
+import os
+from typing import Any
+
 import numpy as np
 
 from spikemem.cells import IF_curr_exp
 from spikemem.connectors import FixedProbability
+from spikemem.model import Model
 from spikemem.network import Network, Population, Probe, Projection
+from spikemem.plotting import raster
 from spikemem.synapses import Static
 
 CM_NF, TAU_M_MS = 1.0, 20.0
@@ -56,3 +62,25 @@ def cuba_network(
         projections.append(Projection(f"{pre.name}_{post.name}", pre, post, conn, syn, receptor))
     probes = [Probe("exc"), Probe("inh")] if record_spikes else []
     return Network([exc, inh], projections, probes, dt=dt, name=f"cuba_{n_neurons}")
+
+
+def cuba_raster(results: Any, path: str | os.PathLike[str]) -> None:
+    """Raster of a CUBA run, excitatory then inhibitory neurons."""
+    size = sum(st.size for st in results.spikes.values())
+    raster(results, path, f"CUBA, {size} neurons")
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--neurons", type=int, default=4000, help="number of neurons, 80 %% excitatory (default 4000)")
+
+
+MODELS = [
+    Model(
+        "cuba",
+        "the Vogels-Abbott CUBA benchmark network: self-sustained current-based LIF activity",
+        lambda args: cuba_network(args.neurons),
+        lambda args: 1000.0,
+        _add_arguments,
+        cuba_raster,
+    )
+]

@@ -9,6 +9,7 @@ dicts (``to_dict``/``node_from_dict``) which the HDF5 writer stores exactly.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,6 +17,8 @@ import numpy as np
 from .errors import ValidationError
 
 NODE_TYPES: dict[str, type[Node]] = {}
+#: Where node types beyond the description's own live: the device models under synapses.
+DEVICES = "spikemem.hardware.devices"
 
 
 class Node:
@@ -106,9 +109,7 @@ def node_from_dict(data: dict[str, Any]) -> Node:
     type_name = data.pop("type", None)
     cls = NODE_TYPES.get(type_name)  # type: ignore[arg-type]
     if cls is None and isinstance(type_name, str):
-        from .targets import _hardware_modules
-
-        _hardware_modules()  # node types defined in spikemem.hardware (device models) register on import
+        importlib.import_module(DEVICES).node_types()  # device models register their node types on import
         cls = NODE_TYPES.get(type_name)
     if cls is None:
         raise ValidationError("type", type_name, "a spikemem node type: " + ", ".join(sorted(NODE_TYPES)))

@@ -1,12 +1,16 @@
 """The ``spikemem`` command.
 
 ``spikemem targets``                       capability matrix of every target
+``spikemem models``                        the registered models and their options
 ``spikemem info FILE.h5``                  summary of a results or network file
 ``spikemem run EXPERIMENT [options]``      run a registered experiment (``spikemem run -h``)
 ``spikemem stress NAME [options]``         run a stress experiment
 ``spikemem export MODEL --target T --out PATH``  write a model for a simulator or chip
+``spikemem export FILE.h5 --target T --out PATH``  the same for a saved network
 
-Errors print one line (``--debug`` shows the traceback).
+Models, experiments and targets are found through their registries
+(:mod:`spikemem.model`, :mod:`spikemem.experiment`, :mod:`spikemem.targets`); this module
+imports none of them itself. Errors print one line (``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -20,6 +24,20 @@ from typing import Any
 from . import target_options
 from .errors import SpikememError, ValidationError
 from .experiment import all_experiments, format_table
+from .model import Model, all_models
+
+#: ``spikemem export`` of a saved network: the pseudo-model that reads one.
+NETWORK_FILE = "network"
+NETWORK_SUFFIXES = (".h5", ".hdf5")
+
+
+class CommandLineError(SpikememError):
+    """A command line argparse cannot parse (printed as one line, like every error)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CommandLineError(f"{self.prog}: {message} (see {self.prog} -h)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_network_file_shorthand(argv))
         if not hasattr(args, "handler"):
             parser.print_help()
             return 0
@@ -46,13 +64,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _network_file_shorthand(argv: list[str]) -> list[str]:
+    """``spikemem export FILE.h5 ...`` is ``spikemem export network FILE.h5 ...``."""
+    if len(argv) > 1 and argv[0] == "export" and argv[1].lower().endswith(NETWORK_SUFFIXES):
+        return ["export", NETWORK_FILE, *argv[1:]]
+    return argv
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="spikemem", description="Spiking memory circuits on every simulator.")
+    parser = _Parser(prog="spikemem", description="Spiking memory circuits on every simulator.")
     parser.add_argument("--version", action="version", version=_version())
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("targets", help="list targets and what each supports")
     p.set_defaults(handler=cmd_targets)
+
+    p = sub.add_parser("models", help="list the models and their options")
+    p.set_defaults(handler=cmd_models)
 
     p = sub.add_parser("info", help="summarise a results or network HDF5 file")
     p.add_argument("file")
@@ -60,20 +88,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     for command, title in (("run", "run an experiment"), ("stress", "run a stress experiment")):
         p = sub.add_parser(command, help=title)
-        exp_sub = p.add_subparsers(title="experiments", metavar="EXPERIMENT")
+        exp_sub = p.add_subparsers(title="experiments", metavar="EXPERIMENT", parser_class=_Parser)
         for exp in all_experiments(command).values():
-            e = exp_sub.add_parser(exp.name, help=exp.help, description=exp.help)
+            e = exp_sub.add_parser(exp.name, aliases=list(exp.aliases), help=exp.help, description=exp.help)
             exp.add_arguments(e)
             e.set_defaults(handler=lambda args, exp=exp: _run_experiment(exp, args))
 
-    p = sub.add_parser("export", help="write a model for another simulator or chip")
-    p.add_argument("model", help="a registered model (ca3, cuba) or an HDF5 network file")
-    p.add_argument("--target", required=True, help="hdf5, pynn-script, or a target that exports (nir, spinnaker, cuda)")
-    p.add_argument("--out", required=True, help="output file or folder")
-    _model_arguments(p)
-    target_options.add_argument(p, "export option", "compile=true, freeze_plasticity=true")
-    p.set_defaults(handler=cmd_export)
+    p = sub.add_parser(
+        "export",
+        help="write a model for another simulator or chip",
+        description="Write a model (or a network saved in HDF5: spikemem export FILE.h5 ...) for a simulator or "
+        "chip. `spikemem export MODEL -h` lists that model's options.",
+    )
+    model_sub = p.add_subparsers(title="models", metavar="MODEL", parser_class=_Parser)
+    for model in all_models().values():
+        m = model_sub.add_parser(model.name, help=model.help, description=model.help)
+        model.add_arguments(m)
+        _export_arguments(m)
+        m.set_defaults(handler=lambda args, model=model: cmd_export(model, args))
+    f = model_sub.add_parser(NETWORK_FILE, help="a network saved in HDF5 (spikemem export FILE.h5 ... for short)")
+    f.add_argument("file", help="the network file (spikemem.save_network, or spikemem export ... --target hdf5)")
+    _export_arguments(f)
+    f.set_defaults(handler=lambda args: cmd_export(_saved_network(args.file), args))
     return parser
+
+
+def _export_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", required=True, help="where to send it: a target that exports (spikemem targets)")
+    p.add_argument("--out", required=True, help="output file or folder")
+    target_options.add_argument(p, "export option", "compile=true, freeze_plasticity=true")
 
 
 def _version() -> str:
@@ -95,6 +138,12 @@ def cmd_targets(args: argparse.Namespace) -> int:
         extra = f" (variants: {', '.join(info.variants)})" if info.variants else ""
         hint = "" if info.installed else f"  install: {info.install_hint}"
         print(f"{name}: {info.description}{extra}{hint}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    rows = [[m.name, m.help, ", ".join(m.options()) or "-"] for m in all_models().values()]
+    print(format_table(["model", "what", "options (spikemem export MODEL -h)"], rows))
     return 0
 
 
@@ -131,11 +180,21 @@ def cmd_info(args: argparse.Namespace) -> int:
         print("traces: " + ", ".join(list(res.traces) + [f"{k}.weight" for k in res.weights]))
     versions = prov.get("versions", {})
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    extra = {k: v for k, v in prov.items() if k.startswith("ca3_") or k in ("build_s", "run_s")}
-    for key, value in extra.items():
-        if key != "ca3_schedule":
+    for key, value in prov.items():
+        if key not in _HEADLINE and _short(value):
             print(f"{key}: {value}")
     return 0
+
+
+#: Provenance that ``spikemem info`` prints in its first lines (or not at all).
+_HEADLINE = ("network_name", "network_digest", "target", "seed", "duration_ms", "dt_ms", "start_time_utc", "host")
+
+
+def _short(value: Any) -> bool:
+    """A provenance value worth a line of its own: a number, a flag or a short text."""
+    if isinstance(value, bool | int | float):
+        return True
+    return isinstance(value, str) and len(value) <= 80
 
 
 def _run_experiment(exp: Any, args: argparse.Namespace) -> int:
@@ -150,70 +209,29 @@ def _run_experiment(exp: Any, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _model_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--schedule", help="ca3: schedule JSON file")
-    p.add_argument("--n-cues", type=int, default=None, help="ca3 without a schedule: number of cues (default 5)")
-    p.add_argument("--n-bits", type=int, default=None, help="ca3 without a schedule: content bits (default 10)")
-    p.add_argument("--mode", choices=("fidelity", "functional"), default="functional", help="ca3 circuit")
-    p.add_argument("--neurons", type=int, default=4000, help="cuba: number of neurons")
+def _saved_network(path: str) -> Model:
+    """The pseudo-model of ``spikemem export FILE.h5``: the saved network, run for 1 s."""
+    from .io import load_network
+
+    return Model(NETWORK_FILE, "a saved network", lambda args: load_network(path), lambda args: 1000.0)
 
 
-def model_network(args: argparse.Namespace) -> Any:
-    """The network named by ``spikemem export MODEL ...``."""
-    if args.model.endswith((".h5", ".hdf5")):
-        from .io import load_network
+def cmd_export(model: Model, args: argparse.Namespace) -> int:
+    """``spikemem export MODEL``: the model's network, sent to an exporting target."""
+    from .targets import check_options, exporters, resolve
 
-        return load_network(args.model)
-    if args.model == "ca3":
-        from spikemem.models.ca3 import ca3_network
-        from spikemem.models.ca3_schedule import Schedule, load_schedule
-
-        if args.schedule:
-            schedule = load_schedule(args.schedule)
-        else:
-            schedule = Schedule(args.n_cues or 5, args.n_bits or 10, ())
-        return ca3_network(schedule, args.mode)
-    if args.model == "cuba":
-        from spikemem.models.cuba import cuba_network
-
-        return cuba_network(args.neurons)
-    raise ValidationError("MODEL", args.model, "ca3, cuba, or an HDF5 network file (.h5)")
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from .io import save_network
-    from .targets import all_targets
-
-    network = model_network(args)
     options = target_options.parse_options(args.option)
-    if args.target == "hdf5":
-        save_network(network, args.out)
-    elif args.target == "pynn-script":
-        from spikemem.hardware.pynn_script import write_script
-
-        options.setdefault("duration_ms", _model_duration(args))
-        write_script(network, args.out, **options)
-    else:
-        targets = all_targets()
-        if args.target not in targets or not targets[args.target][0].supports("export"):
-            exporting = ["hdf5", "pynn-script"] + [n for n, (i, _) in targets.items() if i.supports("export")]
-            raise ValidationError("--target", args.target, "one of " + ", ".join(exporting))
-        from .targets import resolve
-
-        _, module, _ = resolve(args.target)
-        module.export(network, args.out, **options)
+    found = exporters()
+    if args.target not in found:
+        raise ValidationError("--target", args.target, "one of " + ", ".join(found))
+    info, module, _ = resolve(args.target)
+    check_options(info, options, export=True)
+    network = model.network(args)
+    if info.export_duration:
+        options.setdefault("duration_ms", model.duration_ms(args))
+    module.export(network, args.out, **options)
     print(f"wrote {args.out}")
     return 0
-
-
-def _model_duration(args: argparse.Namespace) -> float:
-    """How long an exported script should run: the schedule's length for ca3, else 1 s."""
-    if args.model == "ca3" and args.schedule:
-        from spikemem.models.ca3 import duration_ms
-        from spikemem.models.ca3_schedule import load_schedule
-
-        return duration_ms(load_schedule(args.schedule), args.mode)
-    return 1000.0
 
 
 if __name__ == "__main__":

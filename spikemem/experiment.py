@@ -18,6 +18,9 @@ from typing import Any
 
 from .errors import ValidationError
 
+#: The package whose modules are searched for ``EXPERIMENTS`` (imported by name, when asked).
+PACKAGE = "spikemem.experiments"
+
 
 @dataclass
 class Report:
@@ -33,24 +36,25 @@ class Report:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A named experiment under ``spikemem <command> <name>``."""
+    """A named experiment under ``spikemem <command> <name>`` (or one of its ``aliases``,
+    names it had before, which keep working)."""
 
     name: str
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], Report]
     command: str = "run"
+    aliases: tuple[str, ...] = ()
 
 
 def all_experiments(command: str | None = None) -> dict[str, Experiment]:
     """Every registered experiment (of one command, if given), by name."""
-    import spikemem.experiments as pkg
-
+    pkg = importlib.import_module(PACKAGE)
     found: dict[str, Experiment] = {}
     for info in pkgutil.iter_modules(pkg.__path__):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"spikemem.experiments.{info.name}")
+        module = importlib.import_module(f"{PACKAGE}.{info.name}")
         for exp in getattr(module, "EXPERIMENTS", []):
             if command is None or exp.command == command:
                 found[exp.name] = exp
@@ -58,10 +62,12 @@ def all_experiments(command: str | None = None) -> dict[str, Experiment]:
 
 
 def get_experiment(name: str, command: str = "run") -> Experiment:
+    """The experiment called ``name`` (or aliased so); an unknown name is refused with the known ones."""
     experiments = all_experiments(command)
-    if name not in experiments:
+    by_alias = {alias: exp for exp in experiments.values() for alias in exp.aliases}
+    if name not in experiments and name not in by_alias:
         raise ValidationError("experiment", name, "one of " + ", ".join(experiments))
-    return experiments[name]
+    return experiments.get(name) or by_alias[name]
 
 
 def check_output_paths(args: argparse.Namespace, options: tuple[str, ...] = ("out", "plot")) -> None:

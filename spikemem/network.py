@@ -73,7 +73,7 @@ class Projection(Node):
 
     ``receptor`` chooses the excitatory or inhibitory synaptic current/conductance;
     weights are magnitudes (>= 0). ``device`` optionally stores the weights on a
-    resistive-memory device model (``spikemem.hardware.rram.RRAM``): programmed once,
+    resistive-memory device model (``spikemem.hardware.devices.rram.RRAM``): programmed once,
     read at every spike, written at every STDP update.
     """
 
@@ -103,7 +103,7 @@ class Projection(Node):
         chk.one_of(f"{field}.receptor", self.receptor, RECEPTORS)
         if self.device is not None and getattr(self.device, "kind", None) != "device":
             raise ValidationError(
-                f"{field}.device", self.device, "None or a device model (spikemem.hardware.rram.RRAM)"
+                f"{field}.device", self.device, "None or a device model (spikemem.hardware.devices.rram.RRAM)"
             )
         if self.device is not None and self.receptor == "modulatory":
             raise ValidationError(f"{field}.device", self.device, "None for a modulatory (Gate) projection")

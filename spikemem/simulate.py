@@ -8,7 +8,7 @@ from . import _checks as chk
 from .errors import ValidationError
 from .network import Network
 from .results import Results
-from .targets import resolve
+from .targets import check_runs, resolve
 
 
 def simulate(
@@ -53,5 +53,6 @@ def simulate(
         raise ValidationError("duration_ms", duration_ms, f"at least one time step ({network.dt} ms)")
     seed = chk.count("seed", seed, minimum=0)
     info, module, variant = resolve(target)
+    check_runs(info)
     module.check(network, variant=variant, **options)
     return module.run(network, duration_ms, seed=seed, variant=variant, progress=progress, **options)

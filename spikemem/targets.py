@@ -1,8 +1,11 @@
 """Registry of targets: every place a network can run or be sent.
 
-Each module in ``spikemem.hardware`` that defines ``TARGET`` (a :class:`TargetInfo`)
-is a target; adding one is adding one file. Target modules import their third-party
-library lazily, so discovering them is cheap.
+A target lives in a room of its own, a subpackage of ``spikemem.hardware`` (as PyNN keeps
+``pyNN/nest/`` and ``pyNN/brian2/``): the room's ``__init__.py`` names its target modules in
+``TARGETS`` (module names inside the room), and each of those modules follows the
+:class:`Target` protocol. Adding a target is adding one room; a room without ``TARGETS``
+(the device physics in ``spikemem.hardware.devices``) holds no target. Target modules import
+their third-party library lazily, so discovering them is cheap.
 """
 
 from __future__ import annotations
@@ -10,10 +13,15 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import pkgutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any, Protocol
 
-from .errors import TargetNotInstalled, ValidationError
+from .errors import TargetNotInstalled, UnsupportedFeature, ValidationError
+
+#: The package whose rooms are searched for ``TARGETS`` (imported by name, when asked).
+PACKAGE = "spikemem.hardware"
 
 #: Columns of the capability matrix (``spikemem targets``).
 FEATURES = (
@@ -35,7 +43,14 @@ FEATURES = (
 
 @dataclass(frozen=True)
 class TargetInfo:
-    """What a target is, what it needs and what it supports."""
+    """What a target is, what it needs, what it supports and which options it takes.
+
+    ``options`` are the keyword options of the target's ``check``/``run`` and
+    ``export_options`` those of its ``export`` (``--option KEY=VALUE`` on the command
+    line); :func:`check_options` refuses any other. ``export_duration``: the target's
+    ``export`` writes a run of a fixed length, so ``spikemem export`` hands it the model's
+    default duration (``duration_ms``) unless ``--option duration_ms=...`` says otherwise.
+    """
 
     name: str
     description: str
@@ -43,6 +58,9 @@ class TargetInfo:
     install_hint: str
     features: frozenset[str] = field(default_factory=frozenset)
     variants: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+    export_options: tuple[str, ...] = ()
+    export_duration: bool = False
 
     @property
     def installed(self) -> bool:
@@ -52,21 +70,74 @@ class TargetInfo:
         return feature in self.features
 
 
-def _hardware_modules() -> list[ModuleType]:
-    import spikemem.hardware as hw
+class Target(Protocol):
+    """The interface of a target module (each module a room's ``TARGETS`` names).
 
+    ``TARGET``
+        its :class:`TargetInfo`: name, requirements, features, options.
+    Where ``TARGET`` supports ``"run"``:
+
+    ``check(network, variant=None, **options)``
+        refuse, before anything is built, an option the target does not take
+        (:func:`check_options`) and a semantics of ``network`` it cannot honour
+        (:class:`~spikemem.errors.UnsupportedFeature`); returns nothing.
+    ``run(network, duration_ms, seed=0, variant=None, progress=False, **options)``
+        simulate and return :class:`~spikemem.results.Results` with provenance.
+
+    Where ``TARGET`` supports ``"export"``:
+
+    ``export(network, out, **export_options)``
+        write the network for the simulator or chip (refusing, with the reason, what the
+        format cannot express) and return what was written.
+    """
+
+    TARGET: TargetInfo
+
+
+def check_options(info: TargetInfo, options: Mapping[str, Any], export: bool = False) -> None:
+    """Refuse any option key that ``info.options`` (``info.export_options`` with
+    ``export``) does not list, naming the allowed ones."""
+    allowed = info.export_options if export else info.options
+    what = f"an export to {info.name}" if export else f"target {info.name}"
+    for key, value in options.items():
+        if key not in allowed:
+            listed = f"one of {', '.join(allowed)}" if allowed else "no option"
+            raise ValidationError(f"option {key}", value, f"{listed} for {what}")
+
+
+def check_runs(info: TargetInfo) -> None:
+    """Refuse to simulate on a target that only exports."""
+    if not info.supports("run"):
+        raise UnsupportedFeature(
+            info.name,
+            "run",
+            f"{info.name} only exports (an interchange format or a script, not a simulator): write it with "
+            f"`spikemem export MODEL --target {info.name} --out PATH`",
+        )
+
+
+def _rooms() -> list[ModuleType]:
+    hw = importlib.import_module(PACKAGE)
+    return [
+        importlib.import_module(f"{PACKAGE}.{info.name}")
+        for info in pkgutil.iter_modules(hw.__path__)
+        if info.ispkg and not info.name.startswith("_")
+    ]
+
+
+def target_modules() -> list[ModuleType]:
+    """Every target module, room by room (only the modules the rooms' ``TARGETS`` name)."""
     mods = []
-    for info in pkgutil.iter_modules(hw.__path__):
-        if info.name.startswith("_"):
-            continue
-        mods.append(importlib.import_module(f"spikemem.hardware.{info.name}"))
+    for room in _rooms():
+        for name in getattr(room, "TARGETS", ()):
+            mods.append(importlib.import_module(f"{room.__name__}.{name}"))
     return mods
 
 
 def all_targets() -> dict[str, tuple[TargetInfo, ModuleType]]:
     """Every registered target by name."""
     found: dict[str, tuple[TargetInfo, ModuleType]] = {}
-    for mod in _hardware_modules():
+    for mod in target_modules():
         info = getattr(mod, "TARGET", None)
         if isinstance(info, TargetInfo):
             found[info.name] = (info, mod)
@@ -90,3 +161,8 @@ def resolve(target: str) -> tuple[TargetInfo, ModuleType, str | None]:
         missing = [m for m in info.requires if importlib.util.find_spec(m) is None]
         raise TargetNotInstalled(name, ", ".join(missing), info.install_hint)
     return info, mod, variant or None
+
+
+def exporters() -> dict[str, tuple[TargetInfo, ModuleType]]:
+    """The targets that export (``spikemem export --target``), by name."""
+    return {name: entry for name, entry in all_targets().items() if entry[0].supports("export")}

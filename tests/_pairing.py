@@ -1,11 +1,11 @@
-"""The STDP pairing network shared by the device tests (tests/test_rram_*.py)."""
+"""The STDP pairing network shared by the device tests (tests/devices/test_rram_*.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from spikemem import STDP, IF_curr_exp, Network, OneToOne, Population, Probe, Projection, SpikeSource, Static
-from spikemem.hardware.rram import RRAM
+from spikemem.hardware.devices.rram import RRAM
 
 
 def pairing_network(

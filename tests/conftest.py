@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-REFERENCE = SHARED / "data" / "ca3_reference"
+REFERENCE = Path(__file__).resolve().parent / "data" / "ca3_reference"
 
 os.environ.setdefault("SPIKEMEM_CACHE", str(ROOT / ".cache" / "spikemem"))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -18,7 +17,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    """The CA3 spike tables recorded on SpiNNaker (../shared/data/ca3_reference)."""
+    """The CA3 spike tables recorded on SpiNNaker (tests/data/ca3_reference, README there)."""
     if not REFERENCE.exists():
-        pytest.fail(f"reference data missing: {REFERENCE} (tests read it from ../shared)")
+        pytest.fail(f"reference data missing: {REFERENCE} (it is part of the repository)")
     return REFERENCE

@@ -1,0 +1,46 @@
+"""The same scenario on every installed target (PyNN's ``run_with_simulators`` pattern).
+
+``@on_targets("brian2:numpy", "pynn:brian2", "pynn:nest")`` runs the decorated test once per
+target, as ``target``; a target whose simulator is missing is skipped with the reason
+(never faked), and each target carries its pytest marker (``pynn``, ``nest``, ``standalone``,
+``spinnaker``), so ``-m "not nest"`` leaves NEST out.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from spikemem.errors import TargetNotInstalled
+from spikemem.targets import resolve
+
+#: The CPU engines that simulate a current-based network exactly alike.
+CPU_ENGINES = ("brian2:numpy", "pynn:brian2", "pynn:nest")
+
+_MARKS = {
+    "pynn:brian2": [pytest.mark.pynn],
+    "pynn:nest": [pytest.mark.pynn, pytest.mark.nest],
+    "brian2:cpp_standalone": [pytest.mark.standalone],
+    "spinnaker": [pytest.mark.spinnaker],
+}
+
+
+def on_targets(*targets: str, slow: tuple[str, ...] = ()):
+    """Parametrize a test over ``targets`` (``target`` argument); those in ``slow`` also
+    get the ``slow`` marker."""
+    params = [
+        pytest.param(t, marks=_MARKS.get(t, []) + ([pytest.mark.slow] if t in slow else []), id=t) for t in targets
+    ]
+    return pytest.mark.parametrize("target", params)
+
+
+def require(target: str) -> None:
+    """Skip the running test, with the reason, where ``target``'s simulator is not installed."""
+    try:
+        info, module, variant = resolve(target)
+        if target.startswith("pynn:"):
+            from spikemem.hardware.pynn import backend_for
+
+            backend = backend_for(variant)
+            pytest.importorskip(backend.requires, reason=f"{target} needs {backend.requires} ({backend.install_hint})")
+    except TargetNotInstalled as exc:
+        pytest.skip(str(exc))
