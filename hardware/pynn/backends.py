@@ -37,6 +37,10 @@ class Backend:
     native_all_but_self: bool = True
     #: steps to run past a spike's step before the host sees it (PyNN's NEST runs a step further).
     spike_seen_after_steps: int = 1
+    #: spike-source times are given this many steps before their grid point. pyNN.nest's
+    #: generators take precise times (PyNN subtracts min_delay from each), and a time a
+    #: rounding error past its grid point would fire a whole step late.
+    source_lead_steps: float = 0.0
     setup: dict[str, Any] = field(default_factory=dict)
 
 
@@ -49,6 +53,7 @@ BACKENDS = {
         dendritic_delay_fraction=1.0,
         shift_one_step=True,
         spike_seen_after_steps=0,
+        source_lead_steps=1e-4,
         setup={"spike_precision": "on_grid", "verbosity": "error"},
     ),
     "brian2": Backend(

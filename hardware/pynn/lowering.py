@@ -181,7 +181,8 @@ def lower(
     dt = network.dt
     for pop in network.populations:
         if pop.is_source:
-            trains = [t + clock.spike_shift_ms for t in source_trains(network, pop, duration_ms, seed)]
+            shift = clock.spike_shift_ms - backend.source_lead_steps * dt
+            trains = [t + shift for t in source_trains(network, pop, duration_ms, seed)]
             # PyNN wants one Sequence per neuron, sPyNNaker plain lists
             spikes = [[float(x) for x in t] if backend.plain_spike_lists else _sequence(t) for t in trains]
             celltype = sim.SpikeSourceArray(spike_times=spikes)

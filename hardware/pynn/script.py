@@ -89,7 +89,9 @@ NEST, BRIAN2, SPINNAKER = (args.simulator == name for name in ("nest", "brian2",
 # NEST stamps a spike at the end of its step and cannot fire a source in the first step
 # (the run then starts one step early: exact when every cell starts at rest).
 OFFSET = DT if NEST and FIRST_STEP_INPUT else 0.0
-SHIFT = OFFSET + DT if NEST else 0.0
+# NEST's generators take precise times: each is given a hair before its grid point, so that
+# a rounding error cannot fire it a step late.
+SHIFT = OFFSET + DT - 1e-4 * DT if NEST else 0.0
 # pyNN.brian2 counts the spike step as refractory.
 REFRAC_EXTRA = DT if BRIAN2 else 0.0
 # PyNN simulators take current-based inhibitory weights as negative numbers; sPyNNaker does not.

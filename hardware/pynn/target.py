@@ -36,7 +36,9 @@ verified against the ``brian2`` target (tests/targets/test_pynn.py):
   models (``spike_precision="on_grid"``: ``iaf_psc_exp``, ``iaf_cond_exp``) are used.
   NEST's spike generators cannot fire in the first step: when a source spikes at
   ``t = 0`` the whole NEST run starts one step early, which is exact (and allowed) only
-  when every cell starts at rest without offset current.
+  when every cell starts at rest without offset current. pyNN.nest hands generators precise
+  times, so each source time is given 10⁻⁴ of a step before its grid point: one a rounding
+  error past it would fire a whole step late.
 * Refractoriness. spikemem holds the membrane for ``round(tau_refrac/dt)`` steps after
   the spike step; pyNN.brian2 counts the spike step itself, so it gets
   ``tau_refrac + dt``.
