@@ -6,6 +6,7 @@ the input without reading the source.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -50,3 +51,33 @@ class TargetNotInstalled(SpikememError):
         self.target = target
         self.missing = missing
         super().__init__(f"target {target!r} needs {missing}, which is not installed ({hint})")
+
+
+def grouped(problems: Iterable[tuple[str, str]]) -> list[str]:
+    """``(what, why)`` pairs as sentences that say each reason once, after everything it
+    applies to; reasons that apply to the same things share one sentence.
+
+    ``[("population 'a'", "x"), ("population 'b'", "x")]`` → ``["populations 'a', 'b': x"]``,
+    so a refusal naming many populations stays one readable line.
+    """
+    by_reason: dict[str, list[str]] = {}
+    for what, why in problems:
+        subjects = by_reason.setdefault(why, [])
+        if what not in subjects:
+            subjects.append(what)
+    by_subjects: dict[tuple[str, ...], list[str]] = {}
+    for why, subjects in by_reason.items():
+        by_subjects.setdefault(tuple(subjects), []).append(why)
+    return [f"{_listed(subjects)}: {'; '.join(reasons)}" for subjects, reasons in by_subjects.items()]
+
+
+#: Nouns that several subjects of one kind share: ``populations 'a', 'b'``.
+_KINDS = ("population", "projection")
+
+
+def _listed(subjects: tuple[str, ...]) -> str:
+    """``population 'a'``, ``populations 'a', 'b'`` (subjects of one kind), or the subjects as they are."""
+    kinds = {s.split(" ", 1)[0] for s in subjects}
+    if len(subjects) > 1 and len(kinds) == 1 and kinds <= set(_KINDS):
+        return f"{kinds.pop()}s " + ", ".join(s.split(" ", 1)[1] for s in subjects)
+    return ", ".join(subjects)

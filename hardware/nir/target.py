@@ -53,7 +53,7 @@ import numpy as np
 
 from spikemem.cells import IF_cond_exp, IF_curr_exp
 from spikemem.connectors import FromList
-from spikemem.errors import UnsupportedFeature, ValidationError
+from spikemem.errors import UnsupportedFeature, ValidationError, grouped
 from spikemem.network import Network, Population, Probe, Projection
 from spikemem.sources import Poisson, SpikeTimes
 from spikemem.synapses import Static
@@ -83,10 +83,10 @@ def _refuse(feature: str, reason: str) -> UnsupportedFeature:
 def inexpressible(network: Network, freeze_plasticity: bool = False, strict: bool = True) -> list[str]:
     """What NIR cannot express in ``network``: one sentence per set of populations or
     projections, each reason said once (empty: NIR can express all of it)."""
-    found: dict[str, list[str]] = {}  # reason -> the populations / projections it applies to
+    found: list[tuple[str, str]] = []  # (population or projection, reason)
 
     def add(subject: str, reason: str) -> None:
-        found.setdefault(reason, []).append(subject)
+        found.append((subject, reason))
 
     for feature, _ in brian2_only_features(network):
         add(feature, "NIR has no such node")
@@ -129,18 +129,7 @@ def inexpressible(network: Network, freeze_plasticity: bool = False, strict: boo
                 "NIR has no initial state, and the initial v differs from v_rest (strict=False keeps it in node "
                 "metadata)",
             )
-    by_subjects: dict[tuple[str, ...], list[str]] = {}  # reasons that apply to the same things, together
-    for reason, subjects in found.items():
-        by_subjects.setdefault(tuple(subjects), []).append(reason)
-    return [f"{_listed(subjects)}: {'; '.join(reasons)}" for subjects, reasons in by_subjects.items()]
-
-
-def _listed(subjects: tuple[str, ...]) -> str:
-    """``population 'a'``, or ``populations 'a', 'b'`` where all share the word."""
-    words = {s.split(" ", 1)[0] for s in subjects}
-    if len(subjects) > 1 and len(words) == 1 and words <= {"population", "projection"}:
-        return f"{words.pop()}s " + ", ".join(s.split(" ", 1)[1] for s in subjects)
-    return ", ".join(subjects)
+    return grouped(found)
 
 
 def _tau_syn(network: Network, pop: Population) -> tuple[float, dict[str, float]]:

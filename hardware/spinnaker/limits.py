@@ -52,6 +52,7 @@ import numpy as np
 from spikemem._checks import count
 from spikemem.cells import IF_cond_exp, IF_curr_exp
 from spikemem.connectors import FromList
+from spikemem.errors import grouped
 from spikemem.network import Network, Projection
 from spikemem.results import Results
 from spikemem.synapses import STDP, Static
@@ -220,6 +221,7 @@ def constraints(network: Network, seed: int = 0, neurons_per_core: int | None = 
     report = ConstraintReport(network.name, network.dt)
     if network.dt != DT_MS:
         report.violations.append(f"time step {network.dt:g} ms: SpiNNaker runs sPyNNaker models at 1 ms steps")
+    semantics: list[tuple[str, str]] = []  # (population or projection, what the chip does instead)
     for pop in network.populations:
         if pop.is_source:
             report.populations.append(PopulationFit(pop.name, pop.size, "source", pop.size, 1))
@@ -230,20 +232,27 @@ def constraints(network: Network, seed: int = 0, neurons_per_core: int | None = 
             PopulationFit(pop.name, pop.size, type(cell).__name__, per_core, math.ceil(pop.size / per_core))
         )
         if cell.integration != "spinnaker":
-            report.violations.append(
-                f"population {pop.name!r}: integration {cell.integration!r}, but the chip performs the discrete "
-                "'spinnaker' update"
+            semantics.append(
+                (
+                    f"population {pop.name!r}",
+                    f"integration {cell.integration!r}, but the chip performs the discrete 'spinnaker' update",
+                )
             )
-    for feature, reason in brian2_only_features(network):
-        report.violations.append(f"{feature}: {reason}; sPyNNaker has no such model")
-    resolved = {p.name: network.connections(p, seed) for p in network.projections}
+    semantics += [
+        (feature, f"{reason}; sPyNNaker has no such model") for feature, reason in brian2_only_features(network)
+    ]
     for proj in network.projections:
         syn = proj.synapse
         if isinstance(syn, STDP) and syn.timing != "deferred":
-            report.violations.append(
-                f"projection {proj.name!r}: STDP timing {syn.timing!r}, but sPyNNaker applies STDP 'deferred' "
-                "(at pre spikes, whole delay dendritic)"
+            semantics.append(
+                (
+                    f"projection {proj.name!r}",
+                    f"STDP timing {syn.timing!r}, but sPyNNaker applies STDP 'deferred' (at pre spikes, whole delay "
+                    "dendritic)",
+                )
             )
+    report.violations += grouped(semantics)
+    resolved = {p.name: network.connections(p, seed) for p in network.projections}
     _check_delays(network, report, resolved, per_core)
     _check_rows(network, report, resolved, per_core)
     _check_weights(network, report, resolved)

@@ -85,3 +85,26 @@ def test_rram_option_degrades_and_is_validated(capsys):
     assert "0/5 recalls" in capsys.readouterr().out
     assert main(["run", "ca3-functional", "--rram", "ideal:g_min=5,g_max=1"]) == 2
     assert "RRAM.g_max" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("target", ["nir", "spinnaker"])
+def test_a_refusal_naming_many_populations_says_each_reason_once(target, tmp_path, capsys):
+    """The published circuit's ten cell populations all have SpiNNaker's update (refused by
+    NIR) or, in spikemem's circuit, the continuous one (refused by SpiNNaker): each reason is
+    said once, with every population it applies to, on one line."""
+    pytest.importorskip({"nir": "nir", "spinnaker": "spynnaker"}[target])
+    mode, reason = {"nir": ("fidelity", "integration 'spinnaker'"), "spinnaker": ("functional", "integration 'exact'")}[
+        target
+    ]
+    assert main(["export", "ca3", "--mode", mode, "--target", target, "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.count(reason) == 1
+    populations = (
+        ["CA3cueCueRecall", "CA3contCueRecall", "CA3contCond", "CA3contCondInt", "CA3cueContRecall"]
+        + ["CA3contContRecall", "CA3MergeCue", "CA3MergeCont", "OUTcue", "OUTcont"]
+        if mode == "fidelity"
+        else ["CueIn", "ContOut", "ContIn", "CueOut", "LevelRelay"]
+    )
+    listed = err[err.index("populations ") : err.index(reason)]
+    assert all(f"'{pop}'" in listed for pop in populations)
+    assert len(err) < 1000
