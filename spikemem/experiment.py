@@ -9,13 +9,12 @@ files written).
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._registry import public_modules
 from .errors import ValidationError
 
 #: The package whose modules are searched for ``EXPERIMENTS`` (imported by name, when asked).
@@ -49,12 +48,8 @@ class Experiment:
 
 def all_experiments(command: str | None = None) -> dict[str, Experiment]:
     """Every registered experiment (of one command, if given), by name."""
-    pkg = importlib.import_module(PACKAGE)
     found: dict[str, Experiment] = {}
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{PACKAGE}.{info.name}")
+    for module in public_modules(PACKAGE):
         for exp in getattr(module, "EXPERIMENTS", []):
             if command is None or exp.command == command:
                 found[exp.name] = exp

@@ -11,12 +11,11 @@ through this registry.
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ._registry import public_modules
 from .errors import ValidationError
 
 #: The package whose modules are searched for ``MODELS`` (imported by name, when asked).
@@ -53,12 +52,8 @@ class Model:
 
 def all_models() -> dict[str, Model]:
     """Every registered model, by name."""
-    pkg = importlib.import_module(PACKAGE)
     found: dict[str, Model] = {}
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{PACKAGE}.{info.name}")
+    for module in public_modules(PACKAGE):
         for model in getattr(module, "MODELS", []):
             found[model.name] = model
     return dict(sorted(found.items()))

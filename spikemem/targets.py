@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import pkgutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, Protocol
 
+from ._registry import public_modules
 from .errors import TargetNotInstalled, UnsupportedFeature, ValidationError
 
 #: The package whose rooms are searched for ``TARGETS`` (imported by name, when asked).
@@ -116,19 +116,10 @@ def check_runs(info: TargetInfo) -> None:
         )
 
 
-def _rooms() -> list[ModuleType]:
-    hw = importlib.import_module(PACKAGE)
-    return [
-        importlib.import_module(f"{PACKAGE}.{info.name}")
-        for info in pkgutil.iter_modules(hw.__path__)
-        if info.ispkg and not info.name.startswith("_")
-    ]
-
-
 def target_modules() -> list[ModuleType]:
     """Every target module, room by room (only the modules the rooms' ``TARGETS`` name)."""
     mods = []
-    for room in _rooms():
+    for room in public_modules(PACKAGE, packages_only=True):
         for name in getattr(room, "TARGETS", ()):
             mods.append(importlib.import_module(f"{room.__name__}.{name}"))
     return mods

@@ -8,6 +8,11 @@ target, as ``target``; a target whose simulator is missing is skipped with the r
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from spikemem.errors import TargetNotInstalled
@@ -44,3 +49,18 @@ def require(target: str) -> None:
             pytest.importorskip(backend.requires, reason=f"{target} needs {backend.requires} ({backend.install_hint})")
     except TargetNotInstalled as exc:
         pytest.skip(str(exc))
+
+
+def run_script(script: Path, simulator: str) -> dict[str, np.ndarray]:
+    """Run an exported PyNN script (``python net.py --simulator X``, no spikemem) in its own
+    folder; return the spike arrays it saved (``<population>_times`` in ms, ``_indices``)."""
+    out = script.with_name("spikes.npz")
+    proc = subprocess.run(
+        [sys.executable, str(script), "--simulator", simulator, "--out", str(out)],
+        cwd=script.parent,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return dict(np.load(out))

@@ -10,12 +10,10 @@ the targets that can carry a device lower it themselves (the ``brian2`` room's `
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from spikemem._registry import public_modules
 
 
 def node_types() -> None:
     """Import every device module, so that its node types register with the description."""
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
+    for _ in public_modules(__name__):
+        pass

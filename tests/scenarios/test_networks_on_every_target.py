@@ -9,12 +9,10 @@ model (tests/targets/test_brian2_system.py).
 from __future__ import annotations
 
 import functools
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from _scenarios import CPU_ENGINES, on_targets, require
+from _scenarios import CPU_ENGINES, on_targets, require, run_script
 
 from spikemem import (
     AllToAll,
@@ -105,17 +103,7 @@ def test_the_exported_script_gives_the_same_spikes(target, tmp_path):
 
     net = noisy_network()
     script, _ = write_script(net, tmp_path / "net.py", duration_ms=60.0, seed=1)
-    out = tmp_path / "spikes.npz"
-    simulator = target.partition(":")[2]
-    proc = subprocess.run(
-        [sys.executable, str(script), "--simulator", simulator, "--out", str(out)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    got = np.load(out)
+    got = run_script(script, target.partition(":")[2])
     reference = simulate(net, 60.0, target="brian2:numpy", seed=1)
     for pop, st in reference.spikes.items():
         assert len(st) > 0

@@ -8,11 +8,10 @@ dendritic pair rule against the formula computed here from the recorded spike ti
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from _scenarios import run_script
 
 from spikemem import (
     STDP,
@@ -320,19 +319,10 @@ def test_exported_script_reproduces_the_direct_path(simulator, tmp_path):
     net = plastic_network()
     script, data = write_script(net, tmp_path / "net.py", duration_ms=80.0)
     assert data.name == "net.npz" and "import spikemem" not in script.read_text()
-    out = tmp_path / "spikes.npz"
-    proc = subprocess.run(
-        [sys.executable, str(script), "--simulator", simulator, "--out", str(out)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = run_script(script, simulator)
     direct = simulate(
         net, 80.0, target=f"pynn:{simulator}", **({"dendritic_stdp": True} if simulator == "nest" else {})
     )
-    got = np.load(out)
     for pop, st in direct.spikes.items():
         assert len(st) > 0
         assert np.array_equal(np.rint(got[f"{pop}_times"] / DT), st.steps(DT)), pop
