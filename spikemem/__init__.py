@@ -6,7 +6,7 @@ data; ``simulate`` lowers it to a target (Brian2 by default) and returns ``Resul
 
 import os as _os
 
-from .cells import IF_cond_exp, IF_curr_exp
+from .cells import IF_cond_exp, IF_curr_delta, IF_curr_exp
 from .connectors import AllToAll, Blocks, FixedProbability, FromList, OneToOne
 from .errors import SpikememError, TargetNotInstalled, UnsupportedFeature, ValidationError
 from .io import load_network, save_network
@@ -24,6 +24,7 @@ __all__ = [
     "FixedProbability",
     "FromList",
     "IF_cond_exp",
+    "IF_curr_delta",
     "IF_curr_exp",
     "Network",
     "OneToOne",

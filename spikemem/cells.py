@@ -1,7 +1,7 @@
 """Cell types: the PyNN standard leaky integrate-and-fire models.
 
-Parameter names and units follow PyNN: nF, ms, mV, nA (current-based) and µS
-(conductance-based). ``v_init`` (mV) is the initial membrane potential (default
+Parameter names and units follow PyNN: nF, ms, mV, nA (current-based), µS
+(conductance-based) and mV (delta synapses). ``v_init`` (mV) is the initial membrane potential (default
 ``v_rest``). ``integration`` chooses how the membrane is advanced in time:
 
 ``"exact"``
@@ -55,17 +55,8 @@ class IF_curr_exp(Node):  # noqa: N801 - PyNN's name
     integration: str = "exact"
 
     def _validate(self) -> None:
-        cls = type(self).__name__
-        for key in ("cm", "tau_m", "tau_syn_E", "tau_syn_I"):
-            self._set(key, chk.positive(f"{cls}.{key}", getattr(self, key)))
-        self._set("tau_refrac", chk.non_negative(f"{cls}.tau_refrac", self.tau_refrac))
-        for key in ("v_rest", "v_reset", "v_thresh", "i_offset"):
-            self._set(key, chk.finite(f"{cls}.{key}", getattr(self, key)))
-        if self.v_init is not None:
-            self._set("v_init", chk.finite(f"{cls}.v_init", self.v_init))
-        if self.v_reset >= self.v_thresh:
-            raise ValidationError(f"{cls}.v_reset", self.v_reset, f"a value below v_thresh ({self.v_thresh} mV)")
-        chk.one_of(f"{cls}.integration", self.integration, INTEGRATIONS)
+        _validate_lif(self, ("cm", "tau_m", "tau_syn_E", "tau_syn_I"))
+        chk.one_of(f"{type(self).__name__}.integration", self.integration, INTEGRATIONS)
 
     @property
     def initial_v(self) -> float:
@@ -97,4 +88,69 @@ class IF_cond_exp(IF_curr_exp):  # noqa: N801 - PyNN's name
             self._set(key, chk.finite(f"IF_cond_exp.{key}", getattr(self, key)))
 
 
-CELL_TYPES = {"IF_curr_exp": IF_curr_exp, "IF_cond_exp": IF_cond_exp}
+@dataclass(frozen=True, init=False, eq=False)
+class IF_curr_delta(Node):  # noqa: N801 - PyNN's name
+    r"""Current-based leaky integrate-and-fire neuron with delta synapses.
+
+    .. math::
+
+        c_m \frac{dv}{dt} = c_m \frac{v_{rest} - v}{\tau_m} + i_{offset}
+            + c_m \sum_k \pm w_k \, \delta(t - t_k)
+
+    A spike of weight ``w`` (mV) moves ``v`` by ``w`` at once: up on the excitatory
+    receptor, down on the inhibitory one (PyNN's ``IF_curr_delta``, NEST's
+    ``iaf_psc_delta``). In time steps of ``dt``, with :math:`\lambda = e^{-dt/\tau_m}`:
+
+    .. math::
+
+        v_k = v_{rest} + \lambda (v_{k-1} - v_{rest}) + (1 - \lambda) \frac{\tau_m}{c_m} i_{offset}
+              + \sum_{\text{arriving at } k} \pm w
+
+    the leak being exact; a spike emitted in step ``s`` with delay ``d`` arrives in step
+    ``s + round(d / dt)``, after that step's leak and before its threshold. When
+    ``v >= v_thresh`` the cell spikes and ``v`` is set to ``v_reset``, held there for
+    ``round(tau_refrac / dt)`` steps, during which arriving spikes are lost (NEST's
+    default). With ``v_rest = v_reset = 0``, no offset and no refractory period this is the
+    reservoir neuron of a liquid state machine, :math:`v_k = \lambda v_{k-1} (1 - s_{k-1})
+    + \sum w s` (spikes at ``v >= v_thresh``). ``integration`` is ``"exact"`` only.
+    """
+
+    kind: ClassVar[str] = "delta"
+
+    cm: float = 1.0
+    tau_m: float = 20.0
+    tau_refrac: float = 0.1
+    v_rest: float = -65.0
+    v_reset: float = -65.0
+    v_thresh: float = -50.0
+    i_offset: float = 0.0
+    v_init: float | None = None
+    integration: str = "exact"
+
+    def _validate(self) -> None:
+        _validate_lif(self, ("cm", "tau_m"))
+        chk.one_of("IF_curr_delta.integration", self.integration, ("exact",))
+
+    @property
+    def initial_v(self) -> float:
+        """Initial membrane potential in mV (``v_init``, else ``v_rest``)."""
+        return self.v_rest if self.v_init is None else self.v_init
+
+
+def _validate_lif(cell: Node, positive: tuple[str, ...]) -> None:
+    """The checks every LIF cell shares: positive constants, finite potentials, reset below threshold."""
+    cls = type(cell).__name__
+    for key in positive:
+        cell._set(key, chk.positive(f"{cls}.{key}", getattr(cell, key)))
+    cell._set("tau_refrac", chk.non_negative(f"{cls}.tau_refrac", cell.tau_refrac))
+    for key in ("v_rest", "v_reset", "v_thresh", "i_offset"):
+        cell._set(key, chk.finite(f"{cls}.{key}", getattr(cell, key)))
+    if cell.v_init is not None:
+        cell._set("v_init", chk.finite(f"{cls}.v_init", cell.v_init))
+    if cell.v_reset >= cell.v_thresh:
+        raise ValidationError(f"{cls}.v_reset", cell.v_reset, f"a value below v_thresh ({cell.v_thresh} mV)")
+
+
+#: The cells of the description (every one a leaky integrate-and-fire neuron).
+CELLS = (IF_curr_exp, IF_cond_exp, IF_curr_delta)
+CELL_TYPES = {cls.__name__: cls for cls in CELLS}

@@ -16,14 +16,14 @@ import numpy as np
 
 from . import _checks as chk
 from ._node import Node
-from .cells import IF_cond_exp, IF_curr_exp
+from .cells import CELLS
 from .connectors import Blocks, Connections, Connector, FromList, OneToOne, projection_seed
 from .errors import ValidationError
 from .sources import Poisson, SpikeTimes
 from .synapses import STDP, Gate, GatedWrite, Synapse
 
 RECEPTORS = ("excitatory", "inhibitory", "modulatory")
-CELL_CLASSES = (IF_curr_exp, IF_cond_exp, SpikeTimes, Poisson)
+CELL_CLASSES = (*CELLS, SpikeTimes, Poisson)
 
 
 @dataclass(frozen=True, init=False, eq=False)

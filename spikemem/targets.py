@@ -27,6 +27,7 @@ PACKAGE = "spikemem.hardware"
 FEATURES = (
     "IF_curr_exp",
     "IF_cond_exp",
+    "IF_curr_delta",
     "integration=exact",
     "integration=spinnaker",
     "STDP online",

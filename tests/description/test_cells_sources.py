@@ -1,4 +1,4 @@
-"""Cells (IF_curr_exp, IF_cond_exp) and spike sources (SpikeTimes, Poisson): construction,
+"""Cells (IF_curr_exp, IF_cond_exp, IF_curr_delta) and spike sources (SpikeTimes, Poisson): construction,
 PyNN names and defaults, serialisation, and one bad-input test per validation rule."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from spikemem import IF_cond_exp, IF_curr_exp, Poisson, SpikeTimes, ValidationError
+from spikemem import IF_cond_exp, IF_curr_delta, IF_curr_exp, Poisson, SpikeTimes, ValidationError
 from spikemem._node import node_from_dict
 
 PYNN_CURR_DEFAULTS = {
@@ -56,6 +56,19 @@ def test_if_cond_exp_adds_reversal_potentials_with_pynn_defaults() -> None:
         assert getattr(cell, key) == value, key
 
 
+def test_if_curr_delta_has_the_pynn_defaults_and_no_synaptic_time_constants() -> None:
+    cell = IF_curr_delta()
+    for key, value in PYNN_CURR_DEFAULTS.items():
+        if key.startswith("tau_syn"):
+            assert not hasattr(cell, key)
+        else:
+            assert getattr(cell, key) == value, key
+    assert cell.integration == "exact" and cell.initial_v == -65.0
+    assert IF_curr_delta(1.0, 10.0, 0.0, 0.0, 0.0, 5.0) == IF_curr_delta(
+        tau_m=10.0, tau_refrac=0.0, v_rest=0.0, v_reset=0.0, v_thresh=5.0
+    )
+
+
 def test_cells_take_parameters_by_pynn_name_and_position() -> None:
     by_name = IF_curr_exp(cm=0.27, tau_m=3.0, v_thresh=-57.0, v_rest=-60.0, v_reset=-60.0, integration="spinnaker")
     by_position = IF_curr_exp(0.27, 3.0, 0.1, 5.0, 5.0, -60.0, -60.0, -57.0, 0.0, None, "spinnaker")
@@ -72,7 +85,12 @@ def test_cells_store_floats_and_are_frozen() -> None:
 
 
 @pytest.mark.parametrize(
-    "cell", [IF_curr_exp(tau_m=7.5, v_init=-61.0), IF_cond_exp(e_rev_I=-80.0, integration="spinnaker")]
+    "cell",
+    [
+        IF_curr_exp(tau_m=7.5, v_init=-61.0),
+        IF_cond_exp(e_rev_I=-80.0, integration="spinnaker"),
+        IF_curr_delta(tau_m=9.5, v_rest=0.0, v_reset=0.0, v_thresh=5.3, tau_refrac=0.0),
+    ],
 )
 def test_cells_round_trip_through_dicts(cell) -> None:
     data = cell.to_dict()
@@ -82,32 +100,36 @@ def test_cells_round_trip_through_dicts(cell) -> None:
 
 
 def test_a_conductance_cell_is_not_equal_to_a_current_cell() -> None:
-    assert IF_cond_exp() != IF_curr_exp()
+    assert IF_cond_exp() != IF_curr_exp() and IF_curr_delta() != IF_curr_exp()
     assert IF_curr_exp() == IF_curr_exp() and hash(IF_curr_exp()) == hash(IF_curr_exp())
 
 
 # --- cells: one bad input per rule -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cls", [IF_curr_exp, IF_cond_exp])
-@pytest.mark.parametrize("key", ["tau_m", "tau_syn_E", "tau_syn_I", "cm"])
+@pytest.mark.parametrize(
+    ("cls", "key"),
+    [(cls, key) for cls in (IF_curr_exp, IF_cond_exp) for key in ("tau_m", "tau_syn_E", "tau_syn_I", "cm")]
+    + [(IF_curr_delta, "tau_m"), (IF_curr_delta, "cm")],
+)
 @pytest.mark.parametrize("value", [-1.0, 0.0])
 def test_time_constants_and_capacitance_must_be_positive(cls, key: str, value: float) -> None:
     err = expect_error(lambda: cls(**{key: value}), f"{cls.__name__}.{key}", "> 0")
     assert err.value == value
 
 
-@pytest.mark.parametrize("cls", [IF_curr_exp, IF_cond_exp])
+@pytest.mark.parametrize("cls", [IF_curr_exp, IF_cond_exp, IF_curr_delta])
 def test_negative_refractory_period_is_refused(cls) -> None:
     expect_error(lambda: cls(tau_refrac=-0.5), f"{cls.__name__}.tau_refrac", ">= 0")
 
 
+@pytest.mark.parametrize("cls", [IF_curr_exp, IF_curr_delta])
 @pytest.mark.parametrize("key", ["v_rest", "v_thresh", "i_offset", "v_init", "tau_m"])
 @pytest.mark.parametrize("value", [math.nan, math.inf, "fast", None])
-def test_cell_parameters_must_be_finite_numbers(key: str, value) -> None:
+def test_cell_parameters_must_be_finite_numbers(cls, key: str, value) -> None:
     if key == "v_init" and value is None:
         return  # None means "v_rest"
-    expect_error(lambda: IF_curr_exp(**{key: value}), f"IF_curr_exp.{key}", "finite")
+    expect_error(lambda: cls(**{key: value}), f"{cls.__name__}.{key}", "finite")
 
 
 @pytest.mark.parametrize("key", ["e_rev_E", "e_rev_I"])
@@ -115,7 +137,7 @@ def test_reversal_potentials_must_be_finite(key: str) -> None:
     expect_error(lambda: IF_cond_exp(**{key: math.nan}), f"IF_cond_exp.{key}", "finite")
 
 
-@pytest.mark.parametrize("cls", [IF_curr_exp, IF_cond_exp])
+@pytest.mark.parametrize("cls", [IF_curr_exp, IF_cond_exp, IF_curr_delta])
 @pytest.mark.parametrize("v_reset", [-50.0, -40.0])
 def test_v_reset_must_lie_below_v_thresh(cls, v_reset: float) -> None:
     err = expect_error(lambda: cls(v_reset=v_reset, v_thresh=-50.0), f"{cls.__name__}.v_reset", "below v_thresh")
@@ -127,7 +149,12 @@ def test_unknown_integration_scheme_is_refused(cls) -> None:
     expect_error(lambda: cls(integration="euler"), f"{cls.__name__}.integration", "'exact'", "'spinnaker'")
 
 
-@pytest.mark.parametrize("cls", [IF_curr_exp, IF_cond_exp])
+def test_the_delta_cell_integrates_exactly_only() -> None:
+    err = expect_error(lambda: IF_curr_delta(integration="spinnaker"), "IF_curr_delta.integration", "'exact'")
+    assert "'spinnaker'" not in err.allowed
+
+
+@pytest.mark.parametrize("cls", [IF_curr_exp, IF_cond_exp, IF_curr_delta])
 def test_unknown_parameter_names_are_refused_with_the_known_names(cls) -> None:
     err = expect_error(lambda: cls(tau_mem=10.0), f"{cls.__name__}.tau_mem", "tau_m", "tau_refrac", "v_thresh")
     assert err.value == 10.0
@@ -135,6 +162,7 @@ def test_unknown_parameter_names_are_refused_with_the_known_names(cls) -> None:
 
 def test_reversal_potentials_are_unknown_to_the_current_based_cell() -> None:
     expect_error(lambda: IF_curr_exp(e_rev_E=0.0), "IF_curr_exp.e_rev_E", "tau_m")
+    expect_error(lambda: IF_curr_delta(tau_syn_E=5.0), "IF_curr_delta.tau_syn_E", "tau_m", "v_thresh")
 
 
 def test_a_parameter_given_twice_is_refused() -> None:

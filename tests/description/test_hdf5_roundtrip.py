@@ -16,6 +16,7 @@ from spikemem import (
     FixedProbability,
     FromList,
     IF_cond_exp,
+    IF_curr_delta,
     IF_curr_exp,
     Network,
     OneToOne,
@@ -47,6 +48,7 @@ def every_construct_network() -> Network:
         initial_v=rng.uniform(-70.0, -55.0, 4),
     )
     b = Population("b", 4, IF_cond_exp(e_rev_I=-80.0, tau_syn_E=AWKWARD[0], i_offset=AWKWARD[5]))
+    c = Population("c", 3, IF_curr_delta(tau_m=AWKWARD[1] * 9, v_rest=0.0, v_reset=0.0, v_thresh=AWKWARD[3]))
     rows4 = np.array([[0, 1, 0.25, 1.5], [2, 3, AWKWARD[0] / 10, 2.0], [3, 0, AWKWARD[4], 1.0]])
     rows2 = np.array([[1, 2], [3, 3]], dtype=float)
     stdp = dict(tau_plus=16.8, tau_minus=33.7, A_plus=0.005, A_minus=0.0055, w_min=0.0, w_max=0.5)
@@ -68,6 +70,8 @@ def every_construct_network() -> Network:
         Projection("gate_a", stim, a, OneToOne(), Gate(delay=1.0, window_ms=2.5), "modulatory"),
         Projection("gate_b", stim, b, AllToAll(), Gate(delay=2.0, window_ms=1.5), "modulatory"),
         Projection("a_b_gated", a, b, OneToOne(), STDP(weight=0.1, gated=True, **stdp)),
+        Projection("a_c", a, c, FixedProbability(0.5, seed=3), Static(AWKWARD[2], 2.0)),
+        Projection("c_c", c, c, AllToAll(allow_self_connections=False), Static(0.4, 1.0), "inhibitory"),
     ]
     probes = [
         Probe("stim"),
@@ -77,8 +81,9 @@ def every_construct_network() -> Network:
         Probe("b", "v", every_ms=1.0),
         Probe("a_b", "weight", every_ms=2.0),
         Probe("stim_b", "weight"),
+        Probe("c", "v"),
     ]
-    return Network([stim, noise, free_noise, a, b], projections, probes, dt=1.0, name="every_construct")
+    return Network([stim, noise, free_noise, a, b, c], projections, probes, dt=1.0, name="every_construct")
 
 
 def test_network_round_trips_bit_exactly(tmp_path) -> None:
