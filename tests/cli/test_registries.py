@@ -137,6 +137,7 @@ def test_every_room_names_its_target_modules():
         "cuda": "spikemem.hardware.cuda.target",
         "hdf5": "spikemem.hardware.hdf5.target",
         "nir": "spikemem.hardware.nir.target",
+        "norse": "spikemem.hardware.norse.target",
         "pynn": "spikemem.hardware.pynn.target",
         "pynn-script": "spikemem.hardware.pynn.script",
         "spinnaker": "spikemem.hardware.spinnaker.target",
