@@ -6,6 +6,8 @@
 ``cells``     the cells' exact steps as pure functions over (state, params); the spike
               function with Norse's SuperSpike surrogate gradient
 ``training``  ``to_network``: trained weights back into a Network every target runs
+``nir``       NIR graphs as Norse reads and writes them (its Euler step, box spikes and
+              the time constant its ``to_nir`` writes scaled by dt)
 ============  ===================================================================
 """
 
