@@ -16,6 +16,7 @@ Parameter names and units follow PyNN: nF, ms, mV, nA (current-based), µS
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -24,6 +25,8 @@ from ._node import Node
 from .errors import ValidationError
 
 INTEGRATIONS = ("exact", "spinnaker")
+#: NEST's time grid, in tics per ms (its default: 1 µs), on which it rounds a refractory period.
+TICS_PER_MS = 1000.0
 
 
 @dataclass(frozen=True, init=False, eq=False)
@@ -41,6 +44,8 @@ class IF_curr_exp(Node):  # noqa: N801 - PyNN's name
     """
 
     kind: ClassVar[str] = "current"
+    #: The unit of a weight onto this cell.
+    weight_unit: ClassVar[str] = "nA"
 
     cm: float = 1.0
     tau_m: float = 20.0
@@ -78,6 +83,7 @@ class IF_cond_exp(IF_curr_exp):  # noqa: N801 - PyNN's name
     """
 
     kind: ClassVar[str] = "conductance"
+    weight_unit: ClassVar[str] = "uS"
 
     e_rev_E: float = 0.0
     e_rev_I: float = -70.0
@@ -109,13 +115,15 @@ class IF_curr_delta(Node):  # noqa: N801 - PyNN's name
     the leak being exact; a spike emitted in step ``s`` with delay ``d`` arrives in step
     ``s + round(d / dt)``, after that step's leak and before its threshold. When
     ``v >= v_thresh`` the cell spikes and ``v`` is set to ``v_reset``, held there for
-    ``round(tau_refrac / dt)`` steps, during which arriving spikes are lost (NEST's
+    ``ceil(tau_refrac / dt)`` steps (NEST rounds the refractory period up to whole steps,
+    once rounded to its 1 µs tic), during which arriving spikes are lost (NEST's
     default). With ``v_rest = v_reset = 0``, no offset and no refractory period this is the
     reservoir neuron of a liquid state machine, :math:`v_k = \lambda v_{k-1} (1 - s_{k-1})
     + \sum w s` (spikes at ``v >= v_thresh``). ``integration`` is ``"exact"`` only.
     """
 
     kind: ClassVar[str] = "delta"
+    weight_unit: ClassVar[str] = "mV"
 
     cm: float = 1.0
     tau_m: float = 20.0
@@ -136,6 +144,14 @@ class IF_curr_delta(Node):  # noqa: N801 - PyNN's name
         """Initial membrane potential in mV (``v_init``, else ``v_rest``)."""
         return self.v_rest if self.v_init is None else self.v_init
 
+    def refractory_steps(self, dt: float) -> int:
+        """Steps the cell is held after its spike step at time step ``dt`` (ms): ``tau_refrac``
+        rounded to NEST's 1 µs tic, then up to whole steps (NEST's
+        ``Time(Time::ms(t_ref)).get_steps()``)."""
+        tics = math.floor(self.tau_refrac * TICS_PER_MS + 0.5)
+        per_step = math.floor(dt * TICS_PER_MS + 0.5)
+        return -(-tics // per_step)
+
 
 def _validate_lif(cell: Node, positive: tuple[str, ...]) -> None:
     """The checks every LIF cell shares: positive constants, finite potentials, reset below threshold."""
@@ -153,4 +169,6 @@ def _validate_lif(cell: Node, positive: tuple[str, ...]) -> None:
 
 #: The cells of the description (every one a leaky integrate-and-fire neuron).
 CELLS = (IF_curr_exp, IF_cond_exp, IF_curr_delta)
+#: A cell of the description (``IF_cond_exp`` is an ``IF_curr_exp``).
+Cell = IF_curr_exp | IF_curr_delta
 CELL_TYPES = {cls.__name__: cls for cls in CELLS}

@@ -26,6 +26,7 @@ _MARKS = {
     "pynn:nest": [pytest.mark.pynn, pytest.mark.nest],
     "brian2:cpp_standalone": [pytest.mark.standalone],
     "spinnaker": [pytest.mark.spinnaker],
+    "norse": [pytest.mark.torch],
 }
 
 

@@ -3,7 +3,8 @@
 ==============  ==============================================================
 ``target``      the target: engine choice, runtime and C++ standalone runs
 ``lowering``    a Network into Brian2 objects (shared with the ``cuda`` target)
-``cells``       NeuronGroups of the cell types (exact and SpiNNaker updates)
+``cells``       NeuronGroups of the cell types (exact and SpiNNaker updates,
+                delta synapses as NEST's ``iaf_psc_delta``)
 ``synapses``    Synapses of the synapse types (static, STDP online / deferred,
                 gated writes, gates)
 ``fuse``        fewer Brian2 objects: merged spike sources, fused synapses

@@ -1,4 +1,4 @@
-"""Brian2 NeuronGroups of the description's cells (``IF_curr_exp``, ``IF_cond_exp``).
+"""Brian2 NeuronGroups of the description's cells (``IF_curr_exp``, ``IF_cond_exp``, ``IF_curr_delta``).
 
 * ``exact`` current-based cells advance by the exact one-step propagator of the linear
   cell (:func:`propagator`, the one NEST's ``iaf_psc_exp`` uses), written out as a
@@ -11,10 +11,20 @@
 * ``spinnaker`` cells take sPyNNaker's discrete 1 ms update: input arriving at step ``t``
   joins the currents before the update of step ``t``, then
   ``v ← α - e^{-dt/τ_m}(α - v)`` with ``α = v_rest + τ_m (i_e - i_i + i_offset) / c_m``.
+* ``IF_curr_delta`` cells keep, as NEST's ``iaf_psc_delta`` does, the membrane relative to
+  rest, :math:`u = v - v_{rest}` (mV), so that potentials and weights in whole mV compare
+  with the threshold exactly (:func:`delta_group`):
+
+  .. math:: u_k = \\lambda u_{k-1} + (1 - \\lambda)\\frac{\\tau_m}{c_m} i_{offset} + x_k,
+            \\qquad \\lambda = e^{-dt/\\tau_m}
+
+  where ``x_k`` (``v_in``) sums the signed weights (mV) the synapses delivered in the
+  previous step's ``synapses`` slot; a spike when ``u >= v_thresh - v_rest``.
 
 Refractoriness holds the membrane at ``v_reset`` for ``round(tau_refrac/dt)`` steps after
-the spike step. A cell that receives a plasticity :class:`~spikemem.synapses.Gate` keeps
-the time until which its gate is open (``gate_until``).
+the spike step (``IF_curr_delta``: rounded up, ``IF_curr_delta.refractory_steps``). A cell that
+receives a plasticity :class:`~spikemem.synapses.Gate` keeps the time until which its gate
+is open (``gate_until``).
 """
 
 from __future__ import annotations
@@ -22,7 +32,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from spikemem.cells import IF_cond_exp, IF_curr_exp
+import numpy as np
+
+from spikemem.cells import Cell, IF_cond_exp, IF_curr_delta, IF_curr_exp
 from spikemem.network import Population
 
 # Continuous-time conductance-based cell (exponential Euler; the current-based cell is
@@ -48,6 +60,20 @@ v : volt
 g_e : siemens
 g_i : siemens
 refr : 1
+"""
+# IF_curr_delta: the membrane relative to rest (mV), the input arriving this step (mV) and
+# the refractory count; v itself is read from them.
+DELTA = """
+v_rel : 1
+v_in : 1
+refr : 1
+v = (v_rest_mv + v_rel)*mV : volt
+"""
+# Its step: the exact leak, the offset current, then the arriving input (held while refractory).
+DELTA_STEP = """
+v_rel = int(refr > 0.5)*u_reset + int(refr <= 0.5)*(v_rel*p22 + u_offset + v_in)
+v_in = 0
+refr = clip(refr - 1, 0, n_refrac)
 """
 
 
@@ -102,9 +128,50 @@ def propagator(b2: Any, cell: IF_curr_exp, dt: float) -> dict[str, Any]:
     return out
 
 
+def delta_namespace(cell: IF_curr_delta, dt: float) -> dict[str, float]:
+    """Constants of the delta cell's step (potentials in mV relative to ``v_rest``)."""
+    p22 = math.exp(-dt / cell.tau_m)
+    return {
+        "v_rest_mv": cell.v_rest,
+        "p22": p22,
+        "u_offset": cell.tau_m / cell.cm * (1.0 - p22) * cell.i_offset,
+        "u_reset": cell.v_reset - cell.v_rest,
+        "theta": cell.v_thresh - cell.v_rest,
+        "n_refrac": float(cell.refractory_steps(dt)),
+    }
+
+
+def delta_group(b2: Any, pop: Population, step_name: str, dt: float, gated: bool = False) -> Any:
+    """The NeuronGroup of a population of ``IF_curr_delta`` cells (module docstring)."""
+    group = b2.NeuronGroup(
+        pop.size,
+        DELTA + (GATE_STATE if gated else ""),
+        threshold="v_rel >= theta",
+        reset="v_rel = u_reset\nrefr = n_refrac",
+        namespace=delta_namespace(pop.cell, dt),
+        name=pop.name,
+    )
+    group.run_regularly(DELTA_STEP, when="groups", name=step_name)
+    group.refr = 0
+    group.v_in = 0
+    if gated:
+        group.gate_until = -1 * b2.second
+    return group
+
+
+def set_initial_v(b2: Any, group: Any, cell: Cell, v0: float | np.ndarray) -> None:
+    """Start ``group`` (cells ``cell``) at the potential ``v0`` (mV, one value or one per neuron)."""
+    if isinstance(cell, IF_curr_delta):
+        group.v_rel = np.asarray(v0, dtype=float) - cell.v_rest
+    else:
+        group.v = v0 * b2.mV
+
+
 def cell_group(b2: Any, pop: Population, step_name: str, dt: float, gated: bool = False) -> Any:
     """The NeuronGroup of ``pop`` (``step_name``: its per-step update, where it has one)."""
     cell = pop.cell
+    if isinstance(cell, IF_curr_delta):
+        return delta_group(b2, pop, step_name, dt, gated)
     assert isinstance(cell, IF_curr_exp)
     cond = isinstance(cell, IF_cond_exp)
     ns = namespace(b2, cell, dt)

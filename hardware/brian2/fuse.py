@@ -8,10 +8,10 @@ populations of equal cells, that fixed cost dominates. The lowering therefore
   ``SpikeGeneratorGroup`` (sources one after the other), and
 * fuses all simple projections into one ``Synapses`` object per (source group, target
   group, what a spike does, Brian2 delay): an excitatory or inhibitory current step of
-  the synapse's weight (with the receptor's scaling, :func:`.synapses.syn_scale`), or
-  a plasticity gate opening for ``window_ms``. Groups are the whole Brian2 groups
-  (populations of equal cells share one), so e.g. the CUBA network's four projections
-  become two objects, one per sign.
+  the synapse's weight (with the receptor's scaling, :func:`.synapses.syn_scale`; at a
+  delta cell a jump of its membrane), or a plasticity gate opening for ``window_ms``.
+  Groups are the whole Brian2 groups (populations of equal cells share one), so e.g. the
+  CUBA network's four projections become two objects, one per sign.
 
 A projection is simple when its synapse is ``Static`` or ``Gate``, it has no device
 model and no weight probe, and it is not a large rule-based connection (those stay rules,

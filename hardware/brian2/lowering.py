@@ -11,12 +11,20 @@ Time conventions (Brian2's default schedule: groups, thresholds, synapses, reset
 * ``spinnaker`` cells follow spec/ca3.md §7.1: input arriving at step ``t`` is added
   to the currents before the update of step ``t``. A delivery in the ``synapses`` slot
   of step ``t - 1`` does exactly that, so the Brian2 delay is ``d - dt``.
+* ``IF_curr_delta`` cells (NEST's ``iaf_psc_delta``): a spike arriving in step ``t``
+  moves ``v`` after that step's leak and before its threshold. The synapses add it to
+  the cell's ``v_in`` in the ``synapses`` slot of step ``t - 1`` (Brian2 delay ``d - dt``)
+  and the cell's step applies it; a refractory step discards it.
 * ``online`` STDP counts a pre spike when its input is applied (``t + d``), also on
-  ``spinnaker`` cells whose Brian2 delivery runs a step earlier; a post spike in the
-  step of the arrival counts as following it (potentiation at zero lag).
+  ``spinnaker`` and delta cells whose Brian2 delivery runs a step earlier; a post spike in
+  the step of the arrival counts as following it (potentiation at zero lag). On those
+  cells a weight probe's sample at ``t + d`` already holds that pre spike's depression.
+  A pre-triggered ``GatedWrite`` reads the gates at ``t + d`` likewise, and a plasticity
+  ``Gate`` opens at ``t + d`` on every cell (its Brian2 delay is ``d``).
 * Refractoriness: the membrane is held at ``v_reset`` for ``round(tau_refrac/dt)``
-  steps after the spike step (NEST and sPyNNaker semantics); Brian2 counts the spike
-  step itself, hence ``refractory = tau_refrac + dt`` for exact cells.
+  steps after the spike step (NEST and sPyNNaker semantics; ``IF_curr_delta``: rounded
+  up, as NEST does); Brian2 counts the spike step itself, hence
+  ``refractory = tau_refrac + dt`` for exact conductance-based cells.
 
 Cells become NeuronGroups (:mod:`.cells`), projections Synapses (:mod:`.synapses`), a
 device model under a projection its Brian2 state and noise (:mod:`.rram`).
@@ -39,14 +47,13 @@ from typing import Any
 
 import numpy as np
 
-from spikemem.cells import IF_cond_exp
 from spikemem.network import Network, Population, Projection
 from spikemem.results import Results, SpikeTrains, Trace
 from spikemem.synapses import Gate
 
 from . import fuse, pools
-from .cells import cell_group
-from .synapses import brian2_delay_ms, deliver, indices, projection, values
+from .cells import cell_group, set_initial_v
+from .synapses import brian2_delay_ms, deliver, indices, pathway_delay_ms, projection, values
 
 
 @dataclass
@@ -96,7 +103,8 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
         gated = any(p.name in gated_pops for p in members)
         _place(built, offsets, cell_group(b2, merged, built.unique(f"{merged.name}_step"), dt, gated), members)
         for pop in members:
-            built.groups[pop.name].v = (pop.initial_v if pop.initial_v is not None else pop.cell.initial_v) * b2.mV
+            v0 = pop.initial_v if pop.initial_v is not None else pop.cell.initial_v
+            set_initial_v(b2, built.groups[pop.name], pop.cell, v0)
     pooled = _pools(b2, network, built, weighed, seed)
     fused: dict[tuple[Any, ...], fuse.Fused] = {}
     for proj in network.projections:
@@ -119,7 +127,7 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
         if fuse.simple(network, proj, weighed, seed):  # as is every projection of a merged input
             conns = network.connections(proj, seed)
             (src, i0), (tgt, j0) = offsets[proj.pre], offsets[proj.post]
-            delays = brian2_delay_ms(network.population(proj.post).cell, conns.delay, dt)
+            delays = pathway_delay_ms(proj, network.population(proj.post).cell, conns.delay, dt)
             code = fuse.action(network, proj, dt)
             fuse.add(fused, src, tgt, code, (conns.i + i0, conns.j + j0, conns.weight, delays), proj.name)
             continue
@@ -127,7 +135,7 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
         built.synapses[proj.name] = syn
         if proj.name in weighed:
             built.connections[proj.name] = conns if len(conns[0]) else indices(network, proj, seed)
-        built.units[proj.name] = "uS" if isinstance(network.population(proj.post).cell, IF_cond_exp) else "nA"
+        built.units[proj.name] = network.population(proj.post).cell.weight_unit
         built.objects.append(syn)
     objects_of = Counter(name for entry in fused.values() for name in entry.names)
     for entry in fused.values():

@@ -9,7 +9,8 @@ of each block of A to every neuron of the same block of B) adds to each target `
     x_j \\mathrel{+}= s\\,w\\,\\big(n_{c(j)}(t - D) - [\\text{no self-connections}]\\,
     z_{j}(t - D)\\big)
 
-where ``x`` is the receptor's current or conductance, ``s`` the receptor's arrival scale
+where ``x`` is the receptor's current or conductance (a delta cell's arriving input, with
+the inhibitory sign), ``s`` the receptor's arrival scale
 (:func:`.synapses.syn_scale`), ``D`` the Brian2 delay, ``n_c`` the number of spikes
 of block ``c`` of A in one step and ``z_j`` whether A's neuron with ``j``'s index in the
 block spiked. Brian2 would build ``|A|·|B|`` synapses and run ``|B|`` deliveries per

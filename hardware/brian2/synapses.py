@@ -2,7 +2,9 @@
 
 A spike of weight ``w`` arriving at a cell adds ``s·w`` to the receptor's current (nA) or
 conductance (µS), where ``s`` is 1 for ``exact`` cells and
-``s = τ_syn (1 - e^{-dt/τ_syn})`` for ``spinnaker`` cells (:func:`syn_scale`).
+``s = τ_syn (1 - e^{-dt/τ_syn})`` for ``spinnaker`` cells (:func:`syn_scale`); at an
+``IF_curr_delta`` cell it adds ``±w`` (mV) to the input its next step applies (``v_in``,
+:func:`deliver`).
 
 * :class:`~spikemem.synapses.Static` — delivery only (:func:`static`);
 * :class:`~spikemem.synapses.STDP`, ``online`` timing — pair-based traces
@@ -16,7 +18,8 @@ conductance (µS), where ``s`` is 1 for ``exact`` cells and
 * :class:`~spikemem.synapses.GatedWrite` — the three-factor set/reset write
   ``w ← w_min + (w_max - w_min)·[other end's gate open]`` when the trigger end spikes with
   its gate open (:func:`gated_write`);
-* :class:`~spikemem.synapses.Gate` — opens the target cell's gate for ``window_ms``.
+* :class:`~spikemem.synapses.Gate` — opens the target cell's gate for ``window_ms`` from
+  the spike's arrival (Brian2 delay ``d`` whatever the cell, :func:`pathway_delay_ms`).
 
 A resistive-memory device model under a projection adds its state and noise to each of
 these (:mod:`.rram`); without one, every device hook is a no-op.
@@ -29,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from spikemem.cells import IF_cond_exp, IF_curr_exp
+from spikemem.cells import Cell, IF_cond_exp, IF_curr_delta
 from spikemem.connectors import AllToAll, Blocks, Connections, Connector, OneToOne
 from spikemem.network import Network, Projection
 from spikemem.synapses import STDP, Gate, GatedWrite
@@ -37,7 +40,7 @@ from spikemem.synapses import STDP, Gate, GatedWrite
 from . import rram as rram_b2
 
 
-def syn_scale(cell: IF_curr_exp, receptor: str, dt_ms: float) -> float:
+def syn_scale(cell: Cell, receptor: str, dt_ms: float) -> float:
     """Factor applied to a weight on arrival: 1 for exact cells, ``f`` for spinnaker cells.
 
     ``f = tau_syn * (1 - exp(-dt / tau_syn))`` with times in ms taken as numbers.
@@ -48,22 +51,39 @@ def syn_scale(cell: IF_curr_exp, receptor: str, dt_ms: float) -> float:
     return tau * (1.0 - math.exp(-dt_ms / tau))
 
 
-def brian2_delay_ms(cell: IF_curr_exp, delay_ms: np.ndarray | float, dt_ms: float) -> np.ndarray:
+def joins_before_update(cell: Cell) -> bool:
+    """Whether input arriving at ``cell`` in step ``t`` takes part in the update of step ``t``
+    (the ``spinnaker`` integration; an ``IF_curr_delta`` cell's jump, after that step's leak
+    and before its threshold): Brian2 then delivers it in the ``synapses`` slot of step ``t - 1``."""
+    return isinstance(cell, IF_curr_delta) or cell.integration == "spinnaker"
+
+
+def brian2_delay_ms(cell: Cell, delay_ms: np.ndarray | float, dt_ms: float) -> np.ndarray:
     """The Brian2 delivery delay that realises a spikemem delay onto ``cell`` (never negative)."""
-    return np.maximum(delay_ms - dt_ms if cell.integration == "spinnaker" else delay_ms, 0.0)
+    return np.maximum(delay_ms - dt_ms if joins_before_update(cell) else delay_ms, 0.0)
 
 
-def deliver(cell: IF_curr_exp, receptor: str, dt: float, weight: str = "w") -> str:
+def pathway_delay_ms(proj: Projection, cell: Cell, delay_ms: np.ndarray | float, dt_ms: float) -> np.ndarray:
+    """The Brian2 delay of ``proj`` onto ``cell``: a plasticity gate opens at the spike's arrival
+    whatever the cell, the other synapses deliver as :func:`brian2_delay_ms` says."""
+    if isinstance(proj.synapse, Gate):
+        return np.maximum(delay_ms, 0.0)
+    return brian2_delay_ms(cell, delay_ms, dt_ms)
+
+
+def deliver(cell: Cell, receptor: str, dt: float, weight: str = "w") -> str:
     """The ``on_pre`` statement that delivers ``weight`` to the receptor of ``cell``."""
+    if isinstance(cell, IF_curr_delta):  # a jump of v, in mV: up on the excitatory receptor, down on the other
+        return f"v_in_post {'+=' if receptor == 'excitatory' else '-='} {weight}"
     cond = isinstance(cell, IF_cond_exp)
     var = ("g_e" if receptor == "excitatory" else "g_i") if cond else ("i_e" if receptor == "excitatory" else "i_i")
-    unit = "uS" if cond else "nA"
-    return f"{var}_post += {syn_scale(cell, receptor, dt)!r}*{weight}*{unit}"
+    return f"{var}_post += {syn_scale(cell, receptor, dt)!r}*{weight}*{cell.weight_unit}"
 
 
-def _gate(syn: STDP) -> str:
-    """Factor 1 where the update may happen: always, or (gated STDP) while both gates are open."""
-    return "int(t < gate_until_pre)*int(t < gate_until_post)*" if syn.gated else ""
+def _gate(syn: STDP, now: str = "t") -> str:
+    """Factor 1 where the update may happen: always, or (gated STDP) while both gates are open
+    at ``now``, the time the update is counted at."""
+    return f"int({now} < gate_until_pre)*int({now} < gate_until_post)*" if syn.gated else ""
 
 
 def _potentiation(syn: STDP, w: str) -> str:
@@ -72,10 +92,11 @@ def _potentiation(syn: STDP, w: str) -> str:
     return f"{w} = clip({w} + {_gate(syn)}{syn.A_plus!r}*(w_max - {w})*apre, w_min, w_max)"
 
 
-def _depression(syn: STDP, w: str, factor: str = "1") -> str:
+def _depression(syn: STDP, w: str, factor: str = "1", now: str = "t") -> str:
+    gate = _gate(syn, now)
     if syn.weight_dependence == "additive":
-        return f"w = clip({w} - {_gate(syn)}{syn.A_minus * syn.w_max!r}*apost*{factor}, w_min, w_max)"
-    return f"w = clip({w} - {_gate(syn)}{syn.A_minus!r}*({w} - w_min)*apost*{factor}, w_min, w_max)"
+        return f"w = clip({w} - {gate}{syn.A_minus * syn.w_max!r}*apost*{factor}, w_min, w_max)"
+    return f"w = clip({w} - {gate}{syn.A_minus!r}*({w} - w_min)*apost*{factor}, w_min, w_max)"
 
 
 class _Pathway:
@@ -89,7 +110,7 @@ class _Pathway:
         self.conns = resolved(network, proj, seed) if proj.device is None else network.connections(proj, seed)
         self.dev = rram_b2.lower(proj, self.conns.weight, seed)  # None without a device (.rram)
         self.deliver = deliver(self.post_cell, proj.receptor, dt, rram_b2.weight_expr(self.dev))
-        self.b2_delay = brian2_delay_ms(self.post_cell, self.conns.delay, dt)
+        self.b2_delay = pathway_delay_ms(proj, self.post_cell, self.conns.delay, dt)
         self.uniform = bool(len(self.b2_delay) == 0 or np.all(self.b2_delay == self.b2_delay[0]))
         self.d0 = float(self.b2_delay[0]) if len(self.b2_delay) else 0.0
         self.src, self.tgt = groups[proj.pre], groups[proj.post]
@@ -156,13 +177,15 @@ def _stdp_model(b2: Any, path: _Pathway, syn_type: STDP) -> tuple[str, dict[str,
 def online_stdp(b2: Any, path: _Pathway, syn_type: STDP) -> Any:
     """STDP counted when the pre spike's input is applied and at each post spike."""
     traces, ns = _stdp_model(b2, path, syn_type)
-    # On a spinnaker cell the pre event runs one step before its input is applied
-    # (lowering docstring); count it then: the pre trace jumps by exp(dt/tau_plus) and
-    # the post trace is read exp(-dt/tau_minus) later.
-    early = path.post_cell.integration == "spinnaker"
+    # On a spinnaker or delta cell the pre event runs one step before its input is applied
+    # (lowering docstring); count it then: the pre trace jumps by exp(dt/tau_plus), the
+    # post trace is read exp(-dt/tau_minus) later and the gates a step later.
+    early = joins_before_update(path.post_cell)
     jump = repr(math.exp(path.dt / syn_type.tau_plus)) if early else "1"
     later = repr(math.exp(-path.dt / syn_type.tau_minus)) if early else "1"
-    on_pre = "\n".join([f"apre += {jump}", rram_b2.write(path.dev, _depression(syn_type, "w", later)), path.deliver])
+    now = f"(t + {path.dt!r}*ms)" if early else "t"
+    depress = rram_b2.write(path.dev, _depression(syn_type, "w", later, now))
+    on_pre = "\n".join([f"apre += {jump}", depress, path.deliver])
     on_post = "\n".join(["apost += 1", rram_b2.write(path.dev, _potentiation(syn_type, "w"))])
     syn = b2.Synapses(
         path.src,
@@ -258,6 +281,14 @@ def gated_write(b2: Any, path: _Pathway) -> Any:
     _connect(syn, path.proj, path.conns)
     if not path.uniform:
         syn.pre.delay = path.b2_delay * b2.ms
+    if joins_before_update(path.post_cell):
+        # The input must join the cell before the update of the arrival step: run the pre
+        # events at the start of that step (the Brian2 delay d - dt makes up for a spike
+        # being seen one step after its threshold there), after the probes, so that a
+        # pre-triggered write happens at the arrival and is seen from the next step, as on
+        # exact cells.
+        syn.pre.when = "start"
+        syn.pre.order = 1
     path.finish(syn)
     return syn
 

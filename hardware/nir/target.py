@@ -14,10 +14,15 @@ spikemem               NIR
                        (= ``tau_syn_I`` when both receptors are used), ``w_in = 1``,
                        ``v_threshold``, ``v_reset`` as they are (an unused
                        receptor's time constant goes to metadata)
+``IF_curr_delta``      ``LIF``: :math:`\\tau\\dot v = (v_{leak} - v) + R I`;
+cells                  ``tau = tau_m/1000``, ``R = tau_m/cm``,
+                       ``v_leak = v_rest + R i_offset``, ``v_threshold``, ``v_reset``
 a projection           ``Linear`` with ``weight[j, i] = ±w · tau_syn`` (a Dirac impulse of
                        area ``W`` moves ``I`` by ``W / tau_syn`` = ``w`` nA; inhibitory
-                       weights negative), followed by ``Delay`` (seconds, one value
-                       per post neuron); one Linear + Delay pair per distinct delay
+                       weights negative) onto a CubaLIF, ``±w · tau / R`` onto a LIF (it
+                       moves ``v`` by ``R W / tau`` = ``w`` mV), followed by ``Delay``
+                       (seconds, one value per post neuron); one Linear + Delay pair per
+                       distinct delay
 a source population    ``Input``; its spike times (or Poisson parameters) in metadata
 a spike probe          ``Output``
 =====================  ========================================================
@@ -32,13 +37,15 @@ different synaptic time constants on one cell, plastic projections (NIR has no
 plasticity: pass ``freeze_plasticity=True`` to export them as static synapses with
 their current weights — the network's, or ``weights`` you give, e.g. the last sample of
 a weight probe), a refractory period and initial potentials other than ``v_rest`` (NIR's
-LIF has neither: ``strict=False`` exports them anyway, recorded in node metadata that
+LIF and CubaLIF have neither: ``strict=False`` exports them anyway, recorded in node metadata that
 spikemem reads back and other NIR tools ignore). Zero-weight synapses vanish in NIR's
-dense matrices; synapses of one (pre, post, delay) are summed.
+dense matrices; synapses of one (pre, post, delay) are summed. NIR's neurons fire at
+``v > v_threshold``, spikemem's at ``v >= v_thresh``: the two differ only when ``v``
+lands exactly on the threshold, which delta synapses of whole-mV weights can make it do.
 
-:func:`from_nir` imports a graph of ``Input``/``CubaLIF``/``Linear``/``Affine`` (zero
-bias)/``Delay``/``Output`` nodes into a Network; a NIR connection without a Delay node
-gets the minimal delay of one time step.
+:func:`from_nir` imports a graph of ``Input``/``CubaLIF``/``LIF``/``Linear``/``Affine``
+(zero bias)/``Delay``/``Output`` nodes into a Network (a ``LIF`` becomes ``IF_curr_delta``
+cells); a NIR connection without a Delay node gets the minimal delay of one time step.
 """
 
 from __future__ import annotations
@@ -51,7 +58,7 @@ from typing import Any
 
 import numpy as np
 
-from spikemem.cells import IF_cond_exp, IF_curr_exp
+from spikemem.cells import IF_cond_exp, IF_curr_delta, IF_curr_exp
 from spikemem.connectors import FromList
 from spikemem.errors import UnsupportedFeature, ValidationError, grouped
 from spikemem.network import Network, Population, Probe, Projection
@@ -66,7 +73,7 @@ TARGET = TargetInfo(
     description="Neuromorphic Intermediate Representation: export to / import from NIR HDF5 graphs",
     requires=("nir",),
     install_hint="pip install 'spikemem[nir]'",
-    features=frozenset({"IF_curr_exp", "integration=exact", "Poisson", "FromList", "export"}),
+    features=frozenset({"IF_curr_exp", "IF_curr_delta", "integration=exact", "Poisson", "FromList", "export"}),
     export_options=("freeze_plasticity", "weights", "strict", "seed"),
 )
 
@@ -107,19 +114,20 @@ def inexpressible(network: Network, freeze_plasticity: bool = False, strict: boo
         if isinstance(cell, IF_cond_exp):
             add(subject, "NIR has no conductance-based neuron (IF_cond_exp)")
             continue
-        assert isinstance(cell, IF_curr_exp)
-        if cell.integration != "exact":
-            add(subject, f"NIR nodes are continuous-time, integration {cell.integration!r} is not")
-        if receptors[pop.name] == {"excitatory", "inhibitory"} and cell.tau_syn_E != cell.tau_syn_I:
-            add(
-                subject,
-                f"NIR's CubaLIF has one synaptic current, the cell two (tau_syn_E {cell.tau_syn_E:g} ms, "
-                f"tau_syn_I {cell.tau_syn_I:g} ms)",
-            )
+        node = "LIF" if isinstance(cell, IF_curr_delta) else "CubaLIF"
+        if isinstance(cell, IF_curr_exp):
+            if cell.integration != "exact":
+                add(subject, f"NIR nodes are continuous-time, integration {cell.integration!r} is not")
+            if receptors[pop.name] == {"excitatory", "inhibitory"} and cell.tau_syn_E != cell.tau_syn_I:
+                add(
+                    subject,
+                    f"NIR's CubaLIF has one synaptic current, the cell two (tau_syn_E {cell.tau_syn_E:g} ms, "
+                    f"tau_syn_I {cell.tau_syn_I:g} ms)",
+                )
         if strict and cell.tau_refrac > 0:
             add(
                 subject,
-                f"NIR's CubaLIF has no refractory period (tau_refrac {cell.tau_refrac:g} ms; strict=False keeps it "
+                f"NIR's {node} has no refractory period (tau_refrac {cell.tau_refrac:g} ms; strict=False keeps it "
                 "in node metadata, which only spikemem reads)",
             )
         v0 = pop.initial_v if pop.initial_v is not None else np.array([cell.initial_v])
@@ -168,14 +176,17 @@ def to_nir(
             raise ValidationError(f"weights[{name!r}]", f"shape {np.shape(values)}", f"one weight per synapse ({n})")
     nodes: dict[str, Any] = {}
     edges: list[tuple[str, str]] = []
-    tau_s: dict[str, float] = {}
+    area: dict[str, float] = {}  # post population -> NIR weight per unit of spikemem weight
     for pop in network.populations:
         if pop.is_source:
             nodes[pop.name] = nir.Input(np.array([pop.size]), metadata=_source_metadata(pop))
+        elif isinstance(pop.cell, IF_curr_delta):
+            nodes[pop.name] = _lif(pop)
+            area[pop.name] = pop.cell.tau_m * MS / (pop.cell.tau_m / pop.cell.cm)
         else:
             tau_ms, unused = _tau_syn(network, pop)
-            tau_s[pop.name] = tau_ms * MS
-            nodes[pop.name] = _cuba_lif(pop, tau_s[pop.name], unused)
+            area[pop.name] = tau_ms * MS
+            nodes[pop.name] = _cuba_lif(pop, area[pop.name], unused)
     for proj in network.projections:
         conns = network.connections(proj, seed)
         w = np.asarray(weights.get(proj.name, conns.weight), dtype=float)
@@ -185,7 +196,7 @@ def to_nir(
         for k, d in enumerate(delays):
             sel = conns.delay == d
             matrix = np.zeros((n_post, n_pre))
-            np.add.at(matrix, (conns.j[sel], conns.i[sel]), sign * w[sel] * tau_s[proj.post])
+            np.add.at(matrix, (conns.j[sel], conns.i[sel]), sign * w[sel] * area[proj.post])
             base = proj.name if len(delays) == 1 else f"{proj.name}__d{k}"
             meta = {"spikemem.projection": proj.name, "spikemem.receptor": proj.receptor}
             nodes[base] = nir.Linear(weight=matrix, metadata=meta)
@@ -201,6 +212,17 @@ def to_nir(
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta, type_check=False)
 
 
+def _cell_metadata(pop: Population) -> dict[str, Any]:
+    """What NIR's neurons lack and spikemem reads back: offset current, refractory period, initial v."""
+    cell = pop.cell
+    meta: dict[str, Any] = {"spikemem.i_offset": float(cell.i_offset), "spikemem.tau_refrac_ms": float(cell.tau_refrac)}
+    if pop.initial_v is not None:
+        meta["spikemem.initial_v"] = np.asarray(pop.initial_v, dtype=float)
+    elif cell.v_init is not None:
+        meta["spikemem.v_init"] = float(cell.v_init)
+    return meta
+
+
 def _cuba_lif(pop: Population, tau_syn_s: float, unused_tau: dict[str, float]) -> Any:
     import nir
 
@@ -211,12 +233,6 @@ def _cuba_lif(pop: Population, tau_syn_s: float, unused_tau: dict[str, float]) -
     def full(x: float) -> np.ndarray:
         return np.full(n, float(x))
 
-    meta: dict[str, Any] = {"spikemem.i_offset": float(cell.i_offset), "spikemem.tau_refrac_ms": float(cell.tau_refrac)}
-    meta.update(unused_tau)
-    if pop.initial_v is not None:
-        meta["spikemem.initial_v"] = np.asarray(pop.initial_v, dtype=float)
-    elif cell.v_init is not None:
-        meta["spikemem.v_init"] = float(cell.v_init)
     return nir.CubaLIF(
         tau_syn=full(tau_syn_s),
         tau_mem=full(cell.tau_m * MS),
@@ -225,7 +241,27 @@ def _cuba_lif(pop: Population, tau_syn_s: float, unused_tau: dict[str, float]) -
         v_threshold=full(cell.v_thresh),
         v_reset=full(cell.v_reset),
         w_in=full(1.0),
-        metadata=meta,
+        metadata={**_cell_metadata(pop), **unused_tau},
+    )
+
+
+def _lif(pop: Population) -> Any:
+    r"""The ``LIF`` node of ``IF_curr_delta`` cells: :math:`\tau \dot v = (v_{leak} - v) + R I`."""
+    import nir
+
+    cell = pop.cell
+    r = cell.tau_m / cell.cm
+
+    def full(x: float) -> np.ndarray:
+        return np.full(pop.size, float(x))
+
+    return nir.LIF(
+        tau=full(cell.tau_m * MS),
+        r=full(r),
+        v_leak=full(cell.v_rest + r * cell.i_offset),
+        v_threshold=full(cell.v_thresh),
+        v_reset=full(cell.v_reset),
+        metadata=_cell_metadata(pop),
     )
 
 
@@ -313,6 +349,26 @@ def _cell_from(node_id: str, node: Any) -> tuple[IF_curr_exp, np.ndarray | None]
     return cell, None if initial is None else np.asarray(initial, dtype=float)
 
 
+def _delta_from(node_id: str, node: Any) -> tuple[IF_curr_delta, np.ndarray | None]:
+    """The ``IF_curr_delta`` cells of a NIR ``LIF`` node (the inverse of :func:`_lif`)."""
+    tau_m = _uniform(node_id, "tau", node.tau) / MS
+    r = _uniform(node_id, "r", node.r)
+    i_offset = float(_meta(node, "spikemem.i_offset", 0.0))
+    v_init = _meta(node, "spikemem.v_init")
+    cell = IF_curr_delta(
+        cm=tau_m / r,
+        tau_m=tau_m,
+        tau_refrac=float(_meta(node, "spikemem.tau_refrac_ms", 0.0)),
+        v_rest=_uniform(node_id, "v_leak", node.v_leak) - r * i_offset,
+        v_reset=_uniform(node_id, "v_reset", node.v_reset),
+        v_thresh=_uniform(node_id, "v_threshold", node.v_threshold),
+        i_offset=i_offset,
+        v_init=None if v_init is None else float(v_init),
+    )
+    initial = _meta(node, "spikemem.initial_v")
+    return cell, None if initial is None else np.asarray(initial, dtype=float)
+
+
 def _source_from(node_id: str, node: Any) -> Population:
     size = int(np.prod(node.input_type["input"]))
     rate = _meta(node, "spikemem.poisson_rate_hz")
@@ -346,19 +402,18 @@ def from_nir(graph: Any, dt: float | None = None, name: str | None = None) -> Ne
     for node_id, node in nodes.items():
         if isinstance(node, nir.Input):
             populations.append(_source_from(node_id, node))
-        elif isinstance(node, nir.CubaLIF):
-            cell, initial = _cell_from(node_id, node)
+        elif isinstance(node, (nir.CubaLIF, nir.LIF)):
+            cell, initial = (_cell_from if isinstance(node, nir.CubaLIF) else _delta_from)(node_id, node)
             populations.append(Population(node_id, int(np.size(node.v_threshold)), cell, initial_v=initial))
         elif isinstance(node, (nir.Linear, nir.Affine, nir.Delay, nir.Output)):
             pass
         else:
             raise _refuse(
                 f"NIR node {node_id!r} of type {type(node).__name__}",
-                "spikemem imports Input, CubaLIF, Linear, Affine (zero bias), Delay and Output nodes",
+                "spikemem imports Input, CubaLIF, LIF, Linear, Affine (zero bias), Delay and Output nodes",
             )
         kinds[node_id] = type(node).__name__
-    tau = {k: _uniform(k, "tau_syn", n.tau_syn) for k, n in nodes.items() if isinstance(n, nir.CubaLIF)}
-    w_in = {k: np.asarray(n.w_in, dtype=float) for k, n in nodes.items() if isinstance(n, nir.CubaLIF)}
+    gain = _input_gains(nodes)
     rows: dict[tuple[str, str, str, str], list[np.ndarray]] = defaultdict(list)
     for node_id, node in nodes.items():
         if not isinstance(node, (nir.Linear, nir.Affine)):
@@ -367,15 +422,16 @@ def from_nir(graph: Any, dt: float | None = None, name: str | None = None) -> Ne
             raise _refuse(f"NIR node {node_id!r} (Affine with a bias)", "a constant input has no spikemem synapse")
         pre, pre_delay = _walk(node_id, pred, nodes, upstream=True)
         post, post_delay = _walk(node_id, succ, nodes, upstream=False)
-        if kinds.get(post) != "CubaLIF" or kinds.get(pre) not in ("Input", "CubaLIF"):
+        if kinds.get(post) not in ("CubaLIF", "LIF") or kinds.get(pre) not in ("Input", "CubaLIF", "LIF"):
             raise _refuse(
-                f"NIR connection {pre!r} -> {node_id!r} -> {post!r}", "it must link a neuron or input to a CubaLIF"
+                f"NIR connection {pre!r} -> {node_id!r} -> {post!r}",
+                "it must link a neuron or input to a CubaLIF or LIF",
             )
         matrix = np.asarray(node.weight, dtype=float)
         j, i = np.nonzero(matrix)
         delay_ms = (pre_delay[i] if pre_delay is not None else 0.0) + (post_delay[j] if post_delay is not None else 0.0)
         delay_ms = np.maximum(np.asarray(delay_ms, dtype=float) / MS * np.ones(len(i)), dt)
-        weight = matrix[j, i] * w_in[post][j] / tau[post]
+        weight = matrix[j, i] * gain[post][j]
         proj_name = _meta(node, "spikemem.projection") or node_id
         for receptor, mask in (("excitatory", weight > 0), ("inhibitory", weight < 0)):
             if np.any(mask):
@@ -391,6 +447,21 @@ def from_nir(graph: Any, dt: float | None = None, name: str | None = None) -> Ne
         projections.append(Projection(label, pre, post, FromList(table), Static(0.0, dt), receptor))
     probes = _probes(graph, nodes, pred, populations)
     return Network(populations, projections, probes, dt=dt, name=name or _meta(graph, "spikemem.name", "nir_network"))
+
+
+def _input_gains(nodes: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Per neuron node, spikemem weight per unit of NIR weight: ``w_in / tau_syn`` (nA) onto a
+    CubaLIF, ``r / tau`` (mV) onto a LIF."""
+    import nir
+
+    gains = {}
+    for node_id, node in nodes.items():
+        if isinstance(node, nir.CubaLIF):
+            gains[node_id] = np.asarray(node.w_in, dtype=float) / _uniform(node_id, "tau_syn", node.tau_syn)
+        elif isinstance(node, nir.LIF):
+            gain = _uniform(node_id, "r", node.r) / _uniform(node_id, "tau", node.tau)
+            gains[node_id] = np.full(np.size(node.v_threshold), gain)
+    return gains
 
 
 def _walk(start: str, links: dict[str, list[str]], nodes: dict[str, Any], upstream: bool) -> tuple[str, Any]:

@@ -17,7 +17,9 @@ nA (current-based), µS (conductance-based).
   :math:`g_X \leftarrow g_X e^{-dt/\tau_X}`; the membrane is not integrated for
   ``round(tau_refrac/dt)`` steps after a spike.
 * ``IF_curr_delta`` (exact): :math:`u \leftarrow u\,p_{22} + i_{offset} r_{offset} + \Delta v`,
-  where :math:`\Delta v` is the sum of the weights (mV) arriving in this step.
+  where :math:`\Delta v` is the sum of the weights (mV) arriving in this step; the state is
+  ``u`` itself (the membrane relative to rest, as NEST and the brian2 lowering keep it),
+  spikes at :math:`u \ge v_{thresh} - v_{rest}`, resets to :math:`v_{reset} - v_{rest}`.
 
 Norse's own LIF cells integrate by forward Euler (:math:`v \leftarrow v + dt/\tau (\dots)`),
 which is not the description's semantics, so the steps are plain torch; what is Norse's is
@@ -51,10 +53,11 @@ class Params(NamedTuple):
 
     kind: str  # "curr", "cond" or "delta"
     v_rest: torch.Tensor
-    v_reset: torch.Tensor
-    v_thresh: torch.Tensor
+    v_reset: torch.Tensor  # in the state's coordinates (delta cells: relative to rest)
+    v_thresh: torch.Tensor  # likewise
     n_refrac: int
     consts: dict[str, torch.Tensor]
+    v_shift: float = 0.0  # the membrane potential is the state's v plus this (delta cells: v_rest)
 
 
 class State(NamedTuple):
@@ -79,8 +82,13 @@ def params(cell: Any, dt: float, dtype: torch.dtype, device: Any) -> Params:
     p22 = math.exp(-dt / cell.tau_m)
     r_offset = cell.tau_m / cell.cm * (1.0 - p22)
     if isinstance(cell, IF_curr_delta):
-        consts = {"p22": const(p22), "lio_1": const(cell.v_rest + cell.i_offset * r_offset)}
-        return Params("delta", **common, n_refrac=n_refrac, consts=consts)
+        relative = {
+            "v_rest": const(cell.v_rest),
+            "v_reset": const(cell.v_reset - cell.v_rest),
+            "v_thresh": const(cell.v_thresh - cell.v_rest),
+        }
+        consts = {"p22": const(p22), "u_offset": const(cell.tau_m / cell.cm * (1.0 - p22) * cell.i_offset)}
+        return Params("delta", **relative, n_refrac=cell.refractory_steps(dt), consts=consts, v_shift=cell.v_rest)
     assert isinstance(cell, IF_curr_exp)
     if isinstance(cell, IF_cond_exp):
         consts = {
@@ -106,9 +114,10 @@ def params(cell: Any, dt: float, dtype: torch.dtype, device: Any) -> Params:
     return Params("curr", **common, n_refrac=n_refrac, consts=consts)
 
 
-def initial_state(v0: torch.Tensor, batch: int, kind: str) -> State:
-    """Rest: the initial membrane ``v0`` (``[n]``) in every trial, no synaptic input, not refractory."""
-    v = v0.expand(batch, -1).clone()
+def initial_state(v0: torch.Tensor, batch: int, p: Params) -> State:
+    """Rest: the initial membrane ``v0`` (``[n]``, mV) in every trial, no synaptic input, not refractory."""
+    v = (v0 - p.v_shift if p.v_shift else v0).expand(batch, -1).clone()
+    kind = p.kind
     zeros = torch.zeros_like(v)
     refr = torch.full_like(v, 1e9) if kind == "cond" else zeros.clone()  # cond: steps since the last spike
     return State(v, zeros, zeros.clone(), refr)
@@ -128,12 +137,14 @@ def leak(state: State, p: Params, delta_in: torch.Tensor | None = None) -> State
         v_new = torch.where(held, v, -ba + (ba + v) * torch.exp(c["dt"] * b))
         return State(v_new, g_e * c["decay_e"], g_i * c["decay_i"], since)
     held = refr > 0.5
-    u = c["p22"] * (v - p.v_rest)
     if p.kind == "curr":
+        u = c["p22"] * (v - p.v_rest)
         free = (c["lio_1"] + (u + c["p21_e"] * syn_e)) - c["p21_i"] * syn_i
         syn_e, syn_i = syn_e * c["p11_e"], syn_i * c["p11_i"]
     else:
-        free = c["lio_1"] + u + (delta_in if delta_in is not None else 0.0)
+        free = v * c["p22"] + c["u_offset"]  # v is relative to rest here
+        if delta_in is not None:
+            free = free + delta_in
     v_new = torch.where(held, p.v_reset.expand_as(v), free)
     return State(v_new, syn_e, syn_i, (refr - 1).clamp(min=0))
 

@@ -211,9 +211,7 @@ class NetworkModule(torch.nn.Module):
         inputs, else ``batch`` (default 1). ``progress`` shows a bar over the time steps."""
         rasters = self._rasters(inputs or {}, batch)
         b = next(iter(rasters.values())).shape[1] if rasters else (batch or 1)
-        states = {
-            name: cells.initial_state(getattr(self, f"v0_{name}"), b, self._params[name].kind) for name in self.cells
-        }
+        states = {name: cells.initial_state(getattr(self, f"v0_{name}"), b, self._params[name]) for name in self.cells}
         matrices = self._matrices()
         pending: dict[tuple[int, str, str], torch.Tensor] = {}
         recorded = list(dict.fromkeys(p.target for p in self.network.probes if p.variable == "spikes"))
@@ -224,7 +222,8 @@ class NetworkModule(torch.nn.Module):
         for k in _steps(self.n_steps, progress):
             for name, every in sampled.items():
                 if k % every == 0:
-                    v_out[name].append(states[name].v)
+                    shift = self._params[name].v_shift
+                    v_out[name].append(states[name].v + shift if shift else states[name].v)
             spikes: dict[str, torch.Tensor] = {}
             for name in self.cells:
                 p = self._params[name]

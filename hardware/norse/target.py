@@ -217,7 +217,7 @@ def results_of(module: Any, recording: Any, b: int) -> Results:
         every = probe.every_ms or dt
         times = np.arange(int(np.ceil(module.duration_ms / every - 1e-9))) * every
         weights = module.signed_weights(proj.name) if proj.name in module.trainable else np.asarray(conns.weight)
-        unit = {"delta": "mV", "cond": "uS"}.get(module._params[proj.post].kind, "nA")
+        unit = network.population(proj.post).cell.weight_unit
         res.weights[proj.name] = Trace(times, np.tile(np.abs(weights), (len(times), 1)), unit)
         res.synapses[proj.name] = (conns.i, conns.j)
     return res

@@ -3,16 +3,17 @@
 The reasons are those of the ``pynn`` target's docstring: plasticity gates driven by
 cells, gated STDP and device models (no PyNN standard model), the ``spinnaker``
 integration and ``deferred`` STDP (SpiNNaker semantics), STDP onto current-based
-inhibitory receptors, and each backend's own limits (pyNN.brian2: multiplicative STDP,
-repeated (pre, post) pairs; NEST: its dendritic-delay STDP unless accepted, ``w_min != 0``,
-``A_plus = 0`` with ``A_minus > 0``, two ``tau_minus`` on one post population).
+inhibitory receptors, and each backend's own limits (pyNN.brian2: ``IF_curr_delta``,
+multiplicative STDP, repeated (pre, post) pairs; NEST: its dendritic-delay STDP unless
+accepted, STDP onto ``IF_curr_delta``, ``w_min != 0``, ``A_plus = 0`` with ``A_minus > 0``,
+two ``tau_minus`` on one post population).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from spikemem.cells import IF_cond_exp, IF_curr_exp
+from spikemem.cells import IF_cond_exp, IF_curr_delta, IF_curr_exp
 from spikemem.errors import UnsupportedFeature
 from spikemem.network import Network
 from spikemem.synapses import STDP, Gate, GatedWrite
@@ -52,6 +53,8 @@ def check_semantics(network: Network, backend: Backend, dendritic_stdp: bool = F
         raise UnsupportedFeature(target, problem[0], problem[1] + "; run it on 'brian2' or 'cuda'")
     for pop in network.populations:
         cell = pop.cell
+        if isinstance(cell, IF_curr_delta) and backend.delta_refusal is not None:
+            raise UnsupportedFeature(target, f"IF_curr_delta (population {pop.name!r})", backend.delta_refusal)
         if isinstance(cell, IF_curr_exp) and cell.integration != "exact":
             raise UnsupportedFeature(
                 target,
@@ -82,6 +85,8 @@ def check_semantics(network: Network, backend: Backend, dendritic_stdp: bool = F
                 f"{where} with timing={syn.timing!r}",
                 "deferred STDP is sPyNNaker's rule; run it on 'brian2' or 'spinnaker'",
             )
+        if isinstance(post_cell, IF_curr_delta) and backend.delta_stdp_refusal is not None:
+            raise UnsupportedFeature(target, f"{where} onto IF_curr_delta cells", backend.delta_stdp_refusal)
         if proj.receptor == "inhibitory" and not isinstance(post_cell, IF_cond_exp):
             raise UnsupportedFeature(
                 target,

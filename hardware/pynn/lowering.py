@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from spikemem.cells import IF_cond_exp, IF_curr_exp
+from spikemem.cells import Cell, IF_cond_exp, IF_curr_delta
 from spikemem.connectors import AllToAll, OneToOne
 from spikemem.errors import UnsupportedFeature
 from spikemem.network import Network, Population, Projection
@@ -23,6 +23,7 @@ from .backends import Backend
 
 CELL_PARAMETERS = ("cm", "tau_m", "tau_refrac", "tau_syn_E", "tau_syn_I", "v_rest", "v_reset", "v_thresh", "i_offset")
 COND_PARAMETERS = ("e_rev_E", "e_rev_I")
+DELTA_PARAMETERS = ("cm", "tau_m", "tau_refrac", "v_rest", "v_reset", "v_thresh", "i_offset")
 
 
 @dataclass
@@ -33,15 +34,40 @@ class Lowered:
     projections: dict[str, Any] = field(default_factory=dict)
     connections: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
+    get_set_scales: dict[str, float] = field(default_factory=dict)  # Backend.delta_get_set_scale
 
 
-def cell_parameters(cell: IF_curr_exp, dt: float, backend: Backend) -> dict[str, float]:
+def parameter_names(cell: Cell) -> tuple[str, ...]:
+    """The PyNN parameters of ``cell``'s type (spikemem uses PyNN's names and units)."""
+    if isinstance(cell, IF_curr_delta):
+        return DELTA_PARAMETERS
+    return CELL_PARAMETERS + (COND_PARAMETERS if isinstance(cell, IF_cond_exp) else ())
+
+
+def cell_parameters(cell: Cell, dt: float, backend: Backend) -> dict[str, float]:
     """PyNN parameters of a spikemem cell (names and units are PyNN's)."""
-    keys = CELL_PARAMETERS + (COND_PARAMETERS if isinstance(cell, IF_cond_exp) else ())
-    params = {key: float(getattr(cell, key)) for key in keys}
+    params = {key: float(getattr(cell, key)) for key in parameter_names(cell)}
     if backend.refractory_includes_spike_step:
         params["tau_refrac"] += dt
     return params
+
+
+def cell_type(sim: Any, cell: Cell, backend: Backend) -> Any:
+    """The PyNN cell type of ``cell`` in module ``sim``; ``IF_curr_delta`` with the variable map
+    of ``v`` added where the backend's lacks it (:attr:`.Backend.delta_needs_v_map`)."""
+    if isinstance(cell, IF_cond_exp):
+        return sim.IF_cond_exp
+    if not isinstance(cell, IF_curr_delta):
+        return sim.IF_curr_exp
+    if backend.delta_needs_v_map and not hasattr(sim.IF_curr_delta, "variable_map"):
+        return type("IF_curr_delta", (sim.IF_curr_delta,), {"variable_map": {"v": "V_m"}, "scale_factors": {"v": 1}})
+    return sim.IF_curr_delta
+
+
+def get_set_scale(network: Network, proj: Projection, backend: Backend) -> float:
+    """What ``Projection.get`` and ``Projection.set`` multiply ``proj``'s weights by on ``backend``."""
+    delta = isinstance(network.population(proj.post).cell, IF_curr_delta)
+    return backend.delta_get_set_scale if delta else 1.0
 
 
 def grid_times(times: np.ndarray, dt: float) -> np.ndarray:
@@ -189,7 +215,7 @@ def lower(
             ppop = sim.Population(pop.size, celltype, label=pop.name)
         else:
             cell = pop.cell
-            ctype = sim.IF_cond_exp if isinstance(cell, IF_cond_exp) else sim.IF_curr_exp
+            ctype = cell_type(sim, cell, backend)
             ppop = sim.Population(pop.size, ctype(**cell_parameters(cell, dt, backend)), label=pop.name)
             v0 = pop.initial_v if pop.initial_v is not None else cell.initial_v
             ppop.initialize(v=v0 if np.isscalar(v0) else np.asarray(v0, dtype=float))
@@ -208,7 +234,8 @@ def lower(
             label=proj.name,
         )
         lowered.connections[proj.name] = (conns.i, conns.j)
-        lowered.units[proj.name] = "uS" if isinstance(post, IF_cond_exp) else "nA"
+        lowered.units[proj.name] = post.weight_unit
+        lowered.get_set_scales[proj.name] = get_set_scale(network, proj, backend)
     recorded = {p.target for p in network.probes if p.variable == "spikes"}
     triggers = {host_side.ends(p)[0] for p in network.projections if isinstance(p.synapse, GatedWrite)}
     for name in sorted(recorded | triggers):

@@ -24,8 +24,9 @@ from .backends import Backend
 from .lowering import SAME_CLOCK, Clock, Lowered, signed_weights, source_trains
 
 
-def read_weights(proj: Any, order: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Current weight magnitudes of a PyNN projection, in spikemem's synapse order."""
+def read_weights(proj: Any, order: tuple[np.ndarray, np.ndarray], scale: float = 1.0) -> np.ndarray:
+    """Current weight magnitudes of a PyNN projection, in spikemem's synapse order
+    (``scale``: what the backend's ``Projection.get`` multiplies them by)."""
     rows = np.asarray(proj.get("weight", format="list", with_address=True), dtype=float).reshape(-1, 3)
     i, j = order
     mine = np.lexsort((j, i))
@@ -35,7 +36,7 @@ def read_weights(proj: Any, order: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
     ):
         raise RuntimeError(f"projection {proj.label!r}: the simulator holds other synapses than spikemem built")
     out = np.empty(len(i))
-    out[mine] = np.abs(rows[theirs, 2])
+    out[mine] = np.abs(rows[theirs, 2]) / scale
     return out
 
 
@@ -82,7 +83,8 @@ def run_and_collect(
             for name, ts in samples.items():
                 if np.any(np.isclose(ts, t_now)):
                     _forget_connection_cache(sim)
-                    weights[name].append(read_weights(lowered.projections[name], lowered.connections[name]))
+                    scale = lowered.get_set_scales[name]
+                    weights[name].append(read_weights(lowered.projections[name], lowered.connections[name], scale))
             sim.run_until(stop + clock.offset_ms)
             t_now = stop
             if host is not None:
@@ -151,7 +153,8 @@ def _host_writes(
                 matrix = write.weights.copy()
                 known = ~np.isnan(matrix)
                 assert backend is not None
-                matrix[known] = signed_weights(network, write.projection, matrix[known], backend)
+                scale = lowered.get_set_scales[write.projection.name]
+                matrix[known] = signed_weights(network, write.projection, matrix[known], backend) * scale
                 _forget_connection_cache(sim)
                 lowered.projections[write.projection.name].set(weight=matrix)
     return now, stop

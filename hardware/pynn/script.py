@@ -8,9 +8,13 @@ Scalar parameters are written inline; spike times and explicit synapse lists liv
 sidecar ``net.npz``. The script carries the same per-simulator conventions as
 :mod:`spikemem.hardware.pynn` (its ``lowering`` and ``backends``) (NEST's end-of-step spike stamps, pyNN.brian2's
 refractory count, negative current-based inhibitory weights, ``dendritic_delay_fraction``,
-sPyNNaker's absolute additive STDP amplitudes), so on pyNN.brian2 and NEST it
-reproduces ``simulate(network, target="pynn:brian2" | "pynn:nest")`` spike for spike.
-Plasticity gates, gated STDP and device models have no PyNN form and are refused.
+sPyNNaker's absolute additive STDP amplitudes, pyNN.nest's missing ``v`` map of
+``IF_curr_delta``), so on pyNN.brian2 and NEST it reproduces
+``simulate(network, target="pynn:brian2" | "pynn:nest")`` spike for spike.
+Plasticity gates, gated STDP and device models have no PyNN form and are refused, and so
+is STDP onto ``IF_curr_delta`` cells (pyNN.nest would give it a ``w_max`` 1000 times too
+large). A script with ``IF_curr_delta`` cells runs on NEST only: on the other simulators
+it stops before building anything, with the reason.
 It saves the recorded spikes to ``--out`` (``<population>_times``/``_indices``, ms).
 """
 
@@ -24,7 +28,7 @@ import numpy as np
 
 from spikemem import __version__
 from spikemem._checks import one_of, positive
-from spikemem.cells import IF_cond_exp, IF_curr_exp
+from spikemem.cells import Cell, IF_cond_exp, IF_curr_delta
 from spikemem.errors import UnsupportedFeature, ValidationError
 from spikemem.network import Network, Population, Projection
 from spikemem.sources import Poisson
@@ -43,8 +47,8 @@ TARGET = TargetInfo(
     requires=(),
     install_hint="nothing to install here; the script needs PyNN (and its simulator) where it runs",
     features=frozenset(
-        {"IF_curr_exp", "IF_cond_exp", "integration=exact", "integration=spinnaker", "STDP online", "STDP deferred"}
-        | {"Poisson", "FromList", "record v", "export"}
+        {"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "integration=exact", "integration=spinnaker"}
+        | {"STDP online", "STDP deferred", "Poisson", "FromList", "record v", "export"}
     ),
     export_options=("duration_ms", "seed", "default_simulator"),
     export_duration=True,
@@ -84,7 +88,7 @@ if args.duration is None:
 sim = importlib.import_module("pyNN." + args.simulator)
 data = np.load(Path(__file__).with_name({npz!r}))
 NEST, BRIAN2, SPINNAKER = (args.simulator == name for name in ("nest", "brian2", "spiNNaker"))
-
+{delta}
 # Simulator conventions (spikemem.hardware.pynn explains each):
 # NEST stamps a spike at the end of its step and cannot fire a source in the first step
 # (the run then starts one step early: exact when every cell starts at rest).
@@ -132,6 +136,24 @@ def amplitude(a, w_max, additive=True):
 
 '''
 
+#: The script's IF_curr_delta: NEST only (why not elsewhere: spikemem.hardware.pynn.backends and
+#: spikemem.hardware.spinnaker.limits), with the ``v`` map PyNN 0.13's pyNN.nest lacks.
+_DELTA = """
+# IF_curr_delta cells: NEST's iaf_psc_delta is the reference semantics.
+DELTA_REFUSED = {{"brian2": {brian2!r}, "spiNNaker": {spinnaker!r}}}
+if not NEST:
+    raise SystemExit("IF_curr_delta: " + DELTA_REFUSED[args.simulator])
+IF_curr_delta = sim.IF_curr_delta
+if not hasattr(IF_curr_delta, "variable_map"):  # PyNN 0.13: initialize(v) is ignored and record("v") fails
+    V_MAP = {{"variable_map": {{"v": "V_m"}}, "scale_factors": {{"v": 1}}}}
+    IF_curr_delta = type("IF_curr_delta", (IF_curr_delta,), V_MAP)
+"""
+#: Why sPyNNaker's IF_curr_delta is not the description's (spikemem.hardware.spinnaker.limits says it in full).
+_SPINNAKER_DELTA = (
+    "sPyNNaker's IF_curr_delta moves v by w * tau_m (1 - exp(-dt/tau_m)) / (cm dt), not by w; "
+    "run it with --simulator nest"
+)
+
 _FOOTER = """
 sim.run(args.duration + OFFSET)
 
@@ -157,13 +179,25 @@ def _f(x: float) -> str:
     return repr(float(x))
 
 
+def _delta_block(network: Network) -> str:
+    """The script's ``IF_curr_delta`` (:data:`_DELTA`) where the network has such cells, else nothing."""
+    if not any(isinstance(p.cell, IF_curr_delta) for p in network.populations):
+        return ""
+    return _DELTA.format(brian2=BACKENDS["brian2"].delta_refusal, spinnaker=_SPINNAKER_DELTA)
+
+
+def _cell_type(cell: Cell) -> str:
+    """The script's name of the PyNN cell type of ``cell``."""
+    if isinstance(cell, IF_curr_delta):
+        return "IF_curr_delta"  # the script's own (_DELTA)
+    return "sim.IF_cond_exp" if isinstance(cell, IF_cond_exp) else "sim.IF_curr_exp"
+
+
 def _cell(pop: Population) -> list[str]:
     cell = pop.cell
-    assert isinstance(cell, IF_curr_exp)
-    name = "IF_cond_exp" if isinstance(cell, IF_cond_exp) else "IF_curr_exp"
     params = cell_parameters(cell, 0.0, BACKENDS["nest"])
     args = ", ".join(f"{k}={_f(v)}" + (" + REFRAC_EXTRA" if k == "tau_refrac" else "") for k, v in params.items())
-    lines = [f"{pop.name} = sim.Population({pop.size}, sim.{name}({args}), label={pop.name!r})"]
+    lines = [f"{pop.name} = sim.Population({pop.size}, {_cell_type(cell)}({args}), label={pop.name!r})"]
     if pop.initial_v is not None:
         lines.append(f"{pop.name}.initialize(v=data[{pop.name + '_v0'!r}])")
     else:
@@ -227,6 +261,10 @@ def script_text(
     one_of("default_simulator", default_simulator, SIMULATORS)
     for feature, reason in brian2_only_features(network):
         raise UnsupportedFeature("pynn-script", feature, reason)
+    for proj in network.projections:
+        if isinstance(proj.synapse, STDP) and isinstance(network.population(proj.post).cell, IF_curr_delta):
+            reason = BACKENDS["nest"].delta_stdp_refusal or ""
+            raise UnsupportedFeature("pynn-script", f"STDP on {proj.name!r} onto IF_curr_delta cells", reason)
     needs_duration = any(isinstance(p.cell, Poisson) for p in network.populations)
     if needs_duration and duration_ms is None:
         raise ValidationError("duration_ms", None, "a duration (ms): Poisson sources are drawn at export")
@@ -275,6 +313,7 @@ def script_text(
         script=script_name,
         duration=repr(float(duration_ms)) if duration_ms is not None else "None",
         early=bool(early),
+        delta=_delta_block(network),
         default=default_simulator,
         max_delay=max(delays, default=network.dt) + network.dt,
     )

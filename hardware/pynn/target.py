@@ -8,6 +8,8 @@ spikemem                      PyNN
 ============================  =================================================
 ``IF_curr_exp``/``IF_cond_exp``  ``sim.IF_curr_exp``/``sim.IF_cond_exp`` (same
                               parameter names and units)
+``IF_curr_delta``             ``sim.IF_curr_delta`` (NEST's ``iaf_psc_delta`` on
+                              grid), weights in mV; ``pynn:nest`` only
 ``SpikeTimes``, ``Poisson``   ``sim.SpikeSourceArray`` with the spike times that
                               spikemem draws itself (``Network.source_times``), so
                               every target receives the same input
@@ -42,6 +44,11 @@ verified against the ``brian2`` target (tests/targets/test_pynn.py):
 * Refractoriness. spikemem holds the membrane for ``round(tau_refrac/dt)`` steps after
   the spike step; pyNN.brian2 counts the spike step itself, so it gets
   ``tau_refrac + dt``.
+* ``IF_curr_delta`` on pyNN.nest (PyNN 0.13). Its cell type has no variable map, so
+  ``initialize(v=...)`` is ignored and ``record("v")`` fails: the lowering gives it
+  ``{"v": "V_m"}``. The cell's ``receptor_scale`` (1e-3) is applied when connecting only,
+  so ``Projection.get`` returns weights 1000 times too small and ``Projection.set`` writes
+  them 1000 times too large: weight probes and host writes are scaled back.
 * STDP delays (stack.md P11). ``timing="online"`` counts the pre spike when it reaches
   the synapse, after the whole delay (axonal: ``dendritic_delay_fraction=0``), which is
   what pyNN.brian2 does. NEST's ``stdp_synapse`` treats the whole delay as dendritic
@@ -50,7 +57,8 @@ verified against the ``brian2`` target (tests/targets/test_pynn.py):
   weights change only at pre spikes. That is a different rule, so ``pynn:nest``
   refuses STDP unless the caller accepts it with ``dendritic_stdp=True``.
 
-Current-based cells then give the ``brian2`` target's spikes exactly, on both backends.
+Current-based cells then give the ``brian2`` target's spikes exactly, on both backends
+(``IF_curr_delta``: on NEST).
 Conductance-based cells are integrated numerically by each simulator (exponential Euler
 in spikemem's Brian2 lowering, Euler in pyNN.brian2, an adaptive Runge–Kutta in NEST), so
 their spikes agree only approximately.
@@ -66,10 +74,13 @@ Refused before running (:class:`~spikemem.errors.UnsupportedFeature`): gates dri
 cells, gated STDP and device models (no PyNN standard model), the
 ``spinnaker`` integration and ``deferred`` STDP (both SpiNNaker semantics; use the
 ``brian2`` or ``spinnaker`` targets), STDP onto current-based inhibitory receptors
-(PyNN's negative-weight convention breaks the rule), multiplicative STDP and repeated
-(pre, post) pairs on pyNN.brian2 (PyNN 0.13 applies the additive rule whatever the
+(PyNN's negative-weight convention breaks the rule), on pyNN.brian2 ``IF_curr_delta``
+(it adds a delta spike to ``v`` after the step's threshold check and fires at
+``v > v_thresh``: :data:`.backends.PYNN_BRIAN2_DELTA`), multiplicative STDP and repeated
+(pre, post) pairs (PyNN 0.13 applies the additive rule whatever the
 weight dependence, and sets synapse parameters per neuron pair), and
-on NEST: ``w_min != 0``, ``A_plus = 0`` with ``A_minus > 0``, and one post population
+on NEST: STDP onto ``IF_curr_delta`` (pyNN.nest scales its weight but not its ``w_max``),
+``w_min != 0``, ``A_plus = 0`` with ``A_minus > 0``, and one post population
 with two different ``tau_minus`` (NEST keeps ``tau_minus`` in the neuron).
 
 Options: ``threads`` (NEST's ``local_num_threads``), ``codegen`` (pyNN.brian2's code
@@ -106,7 +117,8 @@ TARGET = TargetInfo(
     requires=("pyNN",),
     install_hint="pip install 'spikemem[pynn]'",
     features=frozenset(
-        {"IF_curr_exp", "IF_cond_exp", "integration=exact", "STDP online", "Poisson", "FromList", "record v"}
+        {"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "integration=exact", "STDP online", "Poisson", "FromList"}
+        | {"record v"}
         | {"gated learning", "record weight", "run"}
     ),
     variants=("nest", "brian2"),

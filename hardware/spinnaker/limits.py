@@ -26,7 +26,13 @@ The rules are sPyNNaker 7.x's, as its Python front end implements them:
   number of coincident spikes that overflow it;
 - cells: ``IF_curr_exp``/``IF_cond_exp`` with the ``"spinnaker"`` integration (the
   chip's discrete update); plasticity: pair STDP with ``"deferred"`` timing, additive
-  or multiplicative.
+  or multiplicative. ``IF_curr_delta`` is a violation (:func:`delta_difference`):
+  sPyNNaker's arrival step, refractoriness (``ceil(tau_refrac/dt)`` steps, input lost) and
+  leak are the description's, but its delta input type divides the weight by ``dt``
+  (``input_type_delta.h``: ``scale_factor = 1 / time_step``) and the LIF update integrates
+  it as a current held over the step (``neuron_model_lif_impl.h``:
+  ``alpha = I R + V_rest``, ``V = alpha - exp(-dt/tau_m) (alpha - V)``), so ``v`` moves by
+  ``w tau_m (1 - e^{-dt/tau_m}) / (c_m dt)`` instead of ``w``.
 
 :func:`quantise` moves the weights onto the chip's fixed-point grid, and
 :func:`fidelity_check` simulates that copy on Brian2 against the float network: does
@@ -50,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from spikemem._checks import count
-from spikemem.cells import IF_cond_exp, IF_curr_exp
+from spikemem.cells import IF_cond_exp, IF_curr_delta, IF_curr_exp
 from spikemem.connectors import FromList
 from spikemem.errors import grouped
 from spikemem.network import Network, Projection
@@ -85,7 +91,8 @@ INPUT_LIMIT = 2.0**16  # s16.15: largest magnitude the neuron input can hold
 PLANNING_RATE_HZ = 30.0  # sPyNNaker's [Simulation] spikes_per_second
 RING_BUFFER_SIGMA = 5.0
 POISSON_SIGMA_LIMIT = 3.0
-GLOBAL_WEIGHT_SCALE = {"current": 1.0, "conductance": 1024.0}
+GLOBAL_WEIGHT_SCALE = {"current": 1.0, "conductance": 1024.0, "delta": 1.0}
+WEIGHT_UNIT = {"current": "nA", "conductance": "uS", "delta": "mV"}
 
 
 # --- the constraint report ------------------------------------------------------------
@@ -174,7 +181,7 @@ class ConstraintReport:
         lines = [f"SpiNNaker constraint report for {self.network!r} (dt {self.dt_ms:g} ms)"]
         lines.append(f"  cores: {self.total_cores} for populations + {self.delay_extension_cores} delay extension")
         for p in self.populations:
-            lines.append(f"    {p.name:<24} {p.size:>7} {p.kind:<11} {p.neurons_per_core:>4}/core -> {p.cores} core(s)")
+            lines.append(f"    {p.name:<24} {p.size:>7} {p.kind:<13} {p.neurons_per_core:>4}/core -> {p.cores} core(s)")
         if self.weights:
             lines.append("  weights (16-bit fixed point per post population and receptor):")
             for w in self.weights:
@@ -227,11 +234,12 @@ def constraints(network: Network, seed: int = 0, neurons_per_core: int | None = 
             report.populations.append(PopulationFit(pop.name, pop.size, "source", pop.size, 1))
             continue
         cell = pop.cell
-        assert isinstance(cell, IF_curr_exp)
         report.populations.append(
             PopulationFit(pop.name, pop.size, type(cell).__name__, per_core, math.ceil(pop.size / per_core))
         )
-        if cell.integration != "spinnaker":
+        if isinstance(cell, IF_curr_delta):
+            semantics.append((f"population {pop.name!r}", delta_difference(cell)))
+        elif cell.integration != "spinnaker":
             semantics.append(
                 (
                     f"population {pop.name!r}",
@@ -257,6 +265,21 @@ def constraints(network: Network, seed: int = 0, neurons_per_core: int | None = 
     _check_rows(network, report, resolved, per_core)
     _check_weights(network, report, resolved)
     return report
+
+
+def delta_jump(cell: IF_curr_delta, dt: float = DT_MS) -> float:
+    """How far sPyNNaker's ``IF_curr_delta`` moves ``v`` per mV of weight: ``tau_m (1 - e^{-dt/tau_m}) / (c_m dt)``
+    (the weight divided by ``dt``, then integrated as a current held over the step)."""
+    return cell.tau_m * (1.0 - math.exp(-dt / cell.tau_m)) / (cell.cm * dt)
+
+
+def delta_difference(cell: IF_curr_delta) -> str:
+    """What sPyNNaker's ``IF_curr_delta`` does that the description's does not (module docstring)."""
+    return (
+        "IF_curr_delta, but sPyNNaker's moves v by w * tau_m (1 - exp(-dt/tau_m)) / (cm dt) = "
+        f"{delta_jump(cell):.6g} w instead of w: its delta input type divides the weight by dt and its LIF update "
+        "integrates it as a current held over the step (arrival step, refractoriness and leak agree)"
+    )
 
 
 def _check_rows(network: Network, report: ConstraintReport, resolved: dict[str, Any], per_core: int) -> None:
@@ -410,8 +433,8 @@ def _check_weights(network: Network, report: ConstraintReport, resolved: dict[st
     for pop in network.populations:
         if pop.is_source:
             continue
-        kind = "conductance" if isinstance(pop.cell, IF_cond_exp) else "current"
-        unit = "uS" if kind == "conductance" else "nA"
+        kind = _kind(pop.cell)
+        unit = WEIGHT_UNIT[kind]
         g = GLOBAL_WEIGHT_SCALE[kind]
         for receptor in ("excitatory", "inhibitory"):
             projs = [p for p in network.projections if p.post == pop.name and p.receptor == receptor]
@@ -439,6 +462,13 @@ def _check_weights(network: Network, report: ConstraintReport, resolved: dict[st
             )
             report.weights.append(fit)
             _report_weight_fit(report, fit, plan["biggest"] / g, g)
+
+
+def _kind(cell: IF_curr_exp | IF_curr_delta) -> str:
+    """How the chip takes ``cell``'s input: ``"current"``, ``"conductance"`` or ``"delta"``."""
+    if isinstance(cell, IF_curr_delta):
+        return "delta"
+    return "conductance" if isinstance(cell, IF_cond_exp) else "current"
 
 
 def _report_weight_fit(report: ConstraintReport, fit: WeightFit, biggest: float, g: float) -> None:

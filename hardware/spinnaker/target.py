@@ -179,7 +179,7 @@ def run(
         sim.setup(timestep=DT_MS)
         try:
             if neurons_per_core:
-                for cls in (sim.IF_curr_exp, sim.IF_cond_exp):
+                for cls in (sim.IF_curr_exp, sim.IF_cond_exp, sim.IF_curr_delta):
                     sim.set_number_of_neurons_per_core(cls, int(neurons_per_core))
             lowered = lower(sim, network, duration_ms, seed, SPINNAKER)
             t1 = time.perf_counter()

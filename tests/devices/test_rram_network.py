@@ -24,6 +24,7 @@ import pytest
 from _pairing import pairing_network
 
 from spikemem import (
+    IF_curr_delta,
     IF_curr_exp,
     Network,
     OneToOne,
@@ -131,6 +132,26 @@ def test_read_noise_is_drawn_per_transmitted_spike() -> None:
     other = simulate(read_network(dev), 36.0, target=TARGET, seed=2).traces["cells.v"]
     np.testing.assert_array_equal(again.values, noisy.values)  # seeded
     assert not np.array_equal(other.values, noisy.values)
+
+
+def test_read_noise_reaches_delta_cells_as_it_is() -> None:
+    """Onto IF_curr_delta cells the delivered weight is the jump of v itself (mV): exactly w
+    without a device, a fresh noisy read of the pair per spike with one."""
+    cell = IF_curr_delta(tau_m=1.0, tau_refrac=0.0, v_rest=-65.0, v_reset=-70.0, v_thresh=0.0)
+
+    def jumps(device: RRAM | None) -> np.ndarray:
+        pops = [SpikeSource("src", [[1.0, 31.0]] * N), Population("cells", N, cell)]
+        proj = Projection("p", "src", "cells", OneToOne(), Static(weight=0.5, delay=1.0), device=device)
+        net = Network(pops, [proj], [Probe("cells", "v")], dt=0.1)
+        v = simulate(net, 36.0, target=TARGET, seed=1).traces["cells.v"]
+        k = np.searchsorted(v.times, [2.1, 32.1])  # after the arrival steps 20 and 320
+        return v.values[k] + 65.0
+
+    np.testing.assert_allclose(jumps(None), 0.5, rtol=1e-12)
+    w1, w2 = jumps(RRAM("hfox", d2d=0.0, levels=0, prog_noise=0.0, c2c=0.0, drift_model="none", read_noise=0.02))
+    for w in (w1, w2):
+        assert_standard_normal((w - 0.5) / (math.sqrt(2) * 0.02 * 0.5))
+    assert abs(np.corrcoef(w1, w2)[0, 1]) <= Z / math.sqrt(N)
 
 
 # --- STDP updates are programming events -----------------------------------------------------

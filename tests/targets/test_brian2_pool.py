@@ -16,6 +16,7 @@ from spikemem import (
     AllToAll,
     Blocks,
     IF_cond_exp,
+    IF_curr_delta,
     IF_curr_exp,
     Network,
     OneToOne,
@@ -64,6 +65,8 @@ def _inhibited(cell, copies: int, self_connections: bool, delay: float) -> Netwo
     gain = 10.0 if cell.integration == "spinnaker" else 1.0  # a spinnaker arrival is scaled by ~dt/tau_syn
     w_inh = gain * (0.015 if isinstance(cell, IF_cond_exp) else 0.3)
     w_exc = gain * (0.03 if isinstance(cell, IF_cond_exp) else 3.0)
+    if isinstance(cell, IF_curr_delta):  # weights are jumps of v (mV): one drive spike fires b, 2 mV less does not
+        w_inh, w_exc = 2.0, 16.0
     return Network(
         [SpikeSource("sa", drive_a), SpikeSource("sb", drive_b), Population("a", n, cell), Population("b", n, cell)],
         [
@@ -83,8 +86,17 @@ def _inhibited(cell, copies: int, self_connections: bool, delay: float) -> Netwo
         (IF_curr_exp(integration="spinnaker"), 1, True, 2.0),
         (IF_cond_exp(integration="exact"), 3, False, 0.2),
         (IF_curr_exp(integration="spinnaker"), 2, False, 0.2),
+        (IF_curr_delta(tau_refrac=1.0), 1, False, 1.5),
+        (IF_curr_delta(tau_refrac=0.0), 2, True, 0.2),
     ],
-    ids=["curr-exact-noself", "curr-spinnaker-self", "cond-exact-blocks", "curr-spinnaker-blocks"],
+    ids=[
+        "curr-exact-noself",
+        "curr-spinnaker-self",
+        "cond-exact-blocks",
+        "curr-spinnaker-blocks",
+        "delta-noself",
+        "delta-self-blocks",
+    ],
 )
 def test_pool_gives_the_spikes_of_direct_synapses(monkeypatch, cell, copies, self_connections, delay):
     net = _inhibited(cell, copies, self_connections, delay)

@@ -10,7 +10,11 @@ differently on purpose: plasticity uses explicit last-event times instead of Bri
 event-driven traces; the exact current-based cell is the closed-form solution over one
 step written out here, the conductance-based one is held refractory by a boolean
 condition on the steps since its last spike, the SpiNNaker update counts refractory
-steps; every delay is set per synapse, every pathway order explicitly.
+steps; every delay is set per synapse, every pathway order explicitly. The delta-synapse
+cell (``IF_curr_delta``) is Brian2's own exact integration of its ODE, held refractory by
+Brian2 (which also drops synaptic writes to ``v`` then), and its synapses add to ``v``
+directly in a pathway that runs between the cells' update and their threshold
+(``before_thresholds``) instead of through an input variable.
 
 Both sides run on the numpy target; spike trains must be equal (times and indices), the
 recorded weights and membrane potentials equal to rounding.
@@ -29,6 +33,7 @@ from spikemem import (
     FixedProbability,
     FromList,
     IF_cond_exp,
+    IF_curr_delta,
     IF_curr_exp,
     Network,
     OneToOne,
@@ -40,6 +45,7 @@ from spikemem import (
     Static,
     simulate,
 )
+from spikemem.synapses import Gate
 
 b2 = pytest.importorskip("brian2")
 
@@ -131,8 +137,43 @@ steps_left = steps_left - int(steps_left > 0)
 """
 
 
+# IF_curr_delta: Brian2 integrates the leak exactly; input jumps come from the synapses.
+DELTA_EXACT = """
+dv/dt = (E_L - v)/tau_membrane + I_bias/C_mem : volt (unless refractory)
+"""
+
+
+def hand_delta_cells(pop: Population, dt: float):
+    """Held ceil(tau_refrac/dt) steps after the spike step; Brian2 drops synaptic writes to
+    a variable marked (unless refractory) while the cell is refractory: the input is lost."""
+    cell = pop.cell
+    ns = {
+        "E_L": cell.v_rest * b2.mV,
+        "V_reset": cell.v_reset * b2.mV,
+        "V_th": cell.v_thresh * b2.mV,
+        "tau_membrane": cell.tau_m * b2.ms,
+        "C_mem": cell.cm * b2.nF,
+        "I_bias": cell.i_offset * b2.nA,
+        "n_ref": math.ceil(round(cell.tau_refrac / dt, 9)),
+    }
+    group = b2.NeuronGroup(
+        pop.size,
+        DELTA_EXACT,
+        threshold="v >= V_th",
+        reset="v = V_reset",
+        refractory="timestep(t - lastspike, dt) <= n_ref",
+        method="exact",
+        namespace=ns,
+        name=f"hand_{pop.name}",
+    )
+    group.v = (pop.initial_v if pop.initial_v is not None else cell.initial_v) * b2.mV
+    return group
+
+
 def hand_cells(pop: Population, dt: float):
     cell = pop.cell
+    if isinstance(cell, IF_curr_delta):
+        return hand_delta_cells(pop, dt)
     cond = isinstance(cell, IF_cond_exp)
     ns = {
         "E_L": cell.v_rest * b2.mV,
@@ -202,19 +243,33 @@ def hand_source(network: Network, pop: Population, duration_ms: float):
     return b2.SpikeGeneratorGroup(pop.size, np.array(idx, dtype=int), np.array(times) * b2.ms, name=f"hand_{pop.name}")
 
 
-def hand_projection(network: Network, proj: Projection, groups: dict):
+def hand_delivery(network: Network, proj: Projection) -> tuple[str, float, float, str]:
+    """What a spike does at the post cell: the on_pre statement, the shift (ms) of the time
+    at which its input is applied past the pathway's run, the Brian2 delay's shortening
+    (ms) and the pathway's scheduling slot."""
     dt = network.dt
     post = network.population(proj.post).cell
+    if isinstance(post, IF_curr_delta):
+        # v jumps in the step of arrival, between the leak and the threshold: the pathway
+        # runs before the thresholds, where it sees a spike one step after it was emitted
+        sign = "+" if proj.receptor == "excitatory" else "-"
+        return f"v_post {sign}= w*mV", 0.0, dt, "before_thresholds"
     cond = isinstance(post, IF_cond_exp)
     target = ("G_exc" if cond else "I_exc") if proj.receptor == "excitatory" else ("G_inh" if cond else "I_inh")
     unit = "uS" if cond else "nA"
     spinnaker = post.integration == "spinnaker"
     tau_syn = post.tau_syn_E if proj.receptor == "excitatory" else post.tau_syn_I
     scale = tau_syn * (1.0 - math.exp(-dt / tau_syn)) if spinnaker else 1.0
-    deliver = f"{target}_post += {scale!r}*w*{unit}"
     # an input that must be applied in step t+d is added in the synapse slot of step
     # t+d-1 on a spinnaker cell (after that step's update), in step t+d on an exact cell
     shift_ms = dt if spinnaker else 0.0
+    return f"{target}_post += {scale!r}*w*{unit}", shift_ms, shift_ms, "synapses"
+
+
+def hand_projection(network: Network, proj: Projection, groups: dict):
+    post = network.population(proj.post).cell
+    spinnaker = post.integration == "spinnaker"
+    deliver, shift_ms, shorter_ms, slot = hand_delivery(network, proj)
     conns = network.connections(proj, SEED)
     src, tgt = groups[proj.pre], groups[proj.post]
     syn_type = proj.synapse
@@ -222,7 +277,8 @@ def hand_projection(network: Network, proj: Projection, groups: dict):
     if isinstance(syn_type, Static):
         syn = b2.Synapses(src, tgt, "w : 1", on_pre=deliver, name=name)
         syn.connect(i=conns.i, j=conns.j)
-        syn.delay = (conns.delay - shift_ms) * b2.ms
+        syn.delay = (conns.delay - shorter_ms) * b2.ms
+        syn.pre.when = slot
         syn.w = conns.weight
         return syn
     ns = {
@@ -260,7 +316,8 @@ def hand_projection(network: Network, proj: Projection, groups: dict):
         on_post = "\n".join([potentiate("w", x_at_t), "y_tr = y_tr*exp(-(t - t_y)/tau_minus) + 1", "t_y = t"])
         syn = b2.Synapses(src, tgt, model, on_pre=on_pre, on_post=on_post, namespace=ns, name=name)
         syn.connect(i=conns.i, j=conns.j)
-        syn.pre.delay = (conns.delay - shift_ms) * b2.ms
+        syn.pre.delay = (conns.delay - shorter_ms) * b2.ms
+        syn.pre.when = slot
         if spinnaker:
             syn.post.order = -2  # a post spike of this step precedes a pre spike counted at t + dt
     else:
@@ -291,7 +348,8 @@ def hand_projection(network: Network, proj: Projection, groups: dict):
         )
         syn.connect(i=conns.i, j=conns.j)
         syn.update.delay = 0 * b2.ms
-        syn.deliver.delay = (conns.delay - shift_ms) * b2.ms
+        syn.deliver.delay = (conns.delay - shorter_ms) * b2.ms
+        syn.deliver.when = slot
         syn.post.delay = conns.delay * b2.ms
         syn.post.order = -3
         syn.update.order = -2
@@ -325,8 +383,13 @@ def hand_run(network: Network, duration_ms: float) -> dict:
                 groups[probe.target], "v", record=True, dt=every, name=f"hand_v_{probe.target}"
             )
         else:
+            # a sample at t holds the updates counted before t, and the pre spikes counted at t
+            # where they are applied before the cells' threshold (delta cells: the lowering counts
+            # them in the step before, as on spinnaker cells), not the post spikes of step t
+            post = network.population(network.projection(probe.target).post).cell
+            slot = {"when": "before_thresholds", "order": 1} if isinstance(post, IF_curr_delta) else {}
             w_mon[probe.target] = b2.StateMonitor(
-                syns[probe.target], "w", record=True, dt=every, name=f"hand_w_{probe.target}"
+                syns[probe.target], "w", record=True, dt=every, name=f"hand_w_{probe.target}", **slot
             )
     objects += list(spike_mons.values()) + list(v_mon.values()) + list(w_mon.values())
     b2.Network(*objects).run(duration_ms * b2.ms)
@@ -446,3 +509,118 @@ def test_deferred_stdp_reproduces_the_worked_example_of_the_spec() -> None:
     want = 6.0 - 6.0 * (1.0 + math.exp(-2.0 / 3.0)) * math.exp(-4.0 / 3.0)
     assert want == pytest.approx(3.61, abs=0.005)
     assert after[t0 + 8] == pytest.approx(want, rel=1e-12)
+
+
+# --- delta-synapse cells ------------------------------------------------------------------------
+
+DELTA_MS = 120.0
+DELTA_STDP = ("exc_out", "stim_out")
+
+
+def delta_network(timing: str) -> Network:
+    """IF_curr_delta cells only: both source types, every connector, both receptors, delays
+    of 1 to 30 steps, refractory periods of 5, 2 (0.12 ms, rounded up) and 0 steps, an
+    offset current, STDP of both weight dependences onto delta cells, probes of spikes, v
+    and weights, initial potentials."""
+    stim = SpikeSource("stim", [np.arange(5.0 + 3 * k, DELTA_MS, 6.0 + k) for k in range(6)])
+    noise = Population("noise", 30, Poisson(rate_hz=60.0))
+    bg = Population("bg", 12, Poisson(rate_hz=80.0, start_ms=20.0, stop_ms=100.0, seed=99))
+    exc_cell = IF_curr_delta(tau_m=20.0, tau_refrac=0.5, i_offset=0.2)
+    inh_cell = IF_curr_delta(cm=0.5, tau_m=10.0, tau_refrac=0.12, v_rest=-60.0, v_reset=-68.0, v_thresh=-52.0)
+    out_cell = IF_curr_delta(tau_m=15.0, tau_refrac=0.0, v_reset=-67.0, v_init=-62.0)
+    rng = np.random.default_rng(1)
+    exc = Population("exc", 24, exc_cell, initial_v=rng.uniform(-65.0, -55.0, 24))
+    inh = Population("inh", 24, inh_cell)
+    out = Population("out", 8, out_cell)
+    stim_exc = np.array([[k, (5 * k) % 24, 6.0 + 0.5 * k, 0.1 * (1 + k)] for k in range(6)] * 2, dtype=float)
+    stim_exc[6:, 1] = (stim_exc[6:, 1] + 7) % 24
+    stim_out = np.array([[k % 6, k % 8, 2.0 + 0.2 * k, 1.0 + (k % 3)] for k in range(12)], dtype=float)
+    out_exc = np.array([[k, 3 * k, 4.0, 3.0] for k in range(8)], dtype=float)
+    additive = STDP(
+        weight=1.0, delay=0.5, tau_plus=15.0, tau_minus=20.0, A_plus=0.05, A_minus=0.045, w_min=0.0, w_max=3.0,
+        weight_dependence="additive", timing=timing,
+    )  # fmt: skip
+    multiplicative = STDP(
+        weight=2.0, delay=1.0, tau_plus=10.0, tau_minus=12.0, A_plus=0.3, A_minus=0.35, w_min=0.5, w_max=6.0,
+        weight_dependence="multiplicative", timing=timing,
+    )  # fmt: skip
+    projections = [
+        Projection("noise_exc", noise, exc, FixedProbability(0.2), Static(2.5, 1.0)),
+        Projection("bg_inh", bg, inh, FixedProbability(0.3, seed=5), Static(3.0, 2.0)),
+        Projection("stim_exc", stim, exc, FromList(stim_exc), Static(0.0, 1.0)),
+        Projection("exc_exc", exc, exc, AllToAll(allow_self_connections=False), Static(0.4, 3.0)),
+        Projection("exc_inh", exc, inh, OneToOne(), Static(5.0, 0.1)),
+        Projection("inh_inh", inh, inh, AllToAll(allow_self_connections=True), Static(0.5, 1.0), "inhibitory"),
+        Projection("inh_exc", inh, exc, FixedProbability(0.25, seed=8), Static(2.0, 0.3), "inhibitory"),
+        Projection("exc_out", exc, out, AllToAll(), additive),
+        Projection("stim_out", stim, out, FromList(stim_out), multiplicative),
+        Projection("inh_out", inh, out, FixedProbability(0.5), Static(1.0, 2.0), "inhibitory"),
+        Projection("out_exc", out, exc, FromList(out_exc), Static(0.0, 1.0), "inhibitory"),
+    ]
+    probes = [Probe(p) for p in ("stim", "noise", "bg", "exc", "inh", "out")]
+    probes += [Probe("exc", "v", every_ms=1.0), Probe("out", "v")]
+    probes += [Probe("exc_out", "weight", every_ms=1.0), Probe("stim_out", "weight")]
+    return Network([stim, noise, bg, exc, inh, out], projections, probes, dt=0.1, name=f"delta_{timing}")
+
+
+@pytest.mark.parametrize("timing", ["online", "deferred"])
+def test_delta_cells_match_hand_written_brian2(timing: str) -> None:
+    network = delta_network(timing)
+    results = simulate(network, DELTA_MS, target="brian2:numpy", seed=SEED)
+    hand = hand_run(network, DELTA_MS)
+
+    for pop in network.populations:
+        got = results.spikes[pop.name]
+        want_t, want_i = hand["spikes"][pop.name]
+        np.testing.assert_array_equal(got.indices, want_i, err_msg=f"{pop.name}: neuron indices differ")
+        np.testing.assert_array_equal(got.times, want_t, err_msg=f"{pop.name}: spike times differ")
+    rate = {p.name: len(results.spikes[p.name]) / p.size / (DELTA_MS / 1000.0) for p in network.populations}
+    assert rate["exc"] > 20 and rate["inh"] > 20 and rate["out"] > 20, rate
+
+    rose = fell = 0
+    for name in DELTA_STDP:
+        syn = network.projection(name).synapse
+        trace = results.weights[name]
+        assert trace.unit == "mV"
+        i, j = results.synapses[name]
+        final, initial = trace.values[-1], network.connections(network.projection(name), SEED).weight
+        assert np.max(np.abs(final - initial)) > 0.2 * (syn.w_max - syn.w_min), name
+        rose += np.count_nonzero(final > initial + 1e-6)
+        fell += np.count_nonzero(final < initial - 1e-6)
+        columns = [hand["weights"][name][(int(a), int(b))] for a, b in zip(i, j)]
+        np.testing.assert_allclose(trace.values, hand["w"][name][:, columns], rtol=1e-9, atol=1e-12, err_msg=name)
+    assert rose >= 3 and fell >= 3, (rose, fell)
+
+    for name in ("exc", "out"):
+        got = results.traces[f"{name}.v"].values
+        assert got.shape == hand["v"][name].shape
+        np.testing.assert_allclose(got, hand["v"][name], rtol=0, atol=1e-9, err_msg=name)
+
+
+@pytest.mark.parametrize("window_ms", [1.2, 1.1])
+def test_gated_stdp_onto_delta_cells_reads_the_gates_at_the_arrival(window_ms: float) -> None:
+    """A relay spike at 5.1 ms reaches the plastic synapse at 6.1 ms, after the post spike at
+    5.6 ms: depression by A_minus w_max e^{-0.5/tau_minus}, if both gates are open at 6.1 ms.
+    They open at 5.0 ms for ``window_ms``: until 6.2 ms (depressed) or 6.1 ms (unchanged),
+    although the lowering runs the pre event in the step before the arrival."""
+    cell = IF_curr_delta(tau_m=10.0, tau_refrac=0.0)
+    stdp = STDP(weight=0.5, delay=1.0, tau_plus=4.0, tau_minus=5.0, A_plus=0.1, A_minus=0.12, w_max=1.0, gated=True)
+    pops = [
+        SpikeSource("s", [[5.0]]),
+        SpikeSource("drive", [[5.5]]),
+        SpikeSource("g", [[4.9]]),
+        Population("relay", 1, cell),
+        Population("post", 1, cell),
+    ]
+    projections = [
+        Projection("fire", "s", "relay", OneToOne(), Static(16.0, 0.1)),
+        Projection("kick", "drive", "post", OneToOne(), Static(16.0, 0.1)),
+        Projection("gate_relay", "g", "relay", OneToOne(), Gate(delay=0.1, window_ms=window_ms), "modulatory"),
+        Projection("gate_post", "g", "post", OneToOne(), Gate(delay=0.1, window_ms=window_ms), "modulatory"),
+        Projection("plastic", "relay", "post", OneToOne(), stdp),
+    ]
+    net = Network(pops, projections, [Probe("relay"), Probe("post"), Probe("plastic", "weight")], dt=0.1)
+    res = simulate(net, 10.0, target="brian2:numpy")
+    assert res.spikes["relay"].steps(0.1).tolist() == [51] and res.spikes["post"].steps(0.1).tolist() == [56]
+    want = 0.5 - 0.12 * math.exp(-0.5 / 5.0) if window_ms > 1.15 else 0.5
+    assert res.weights["plastic"].values[-1, 0] == pytest.approx(want, rel=1e-12)

@@ -26,6 +26,8 @@ from _spikes import assert_same_spikes
 from spikemem import (
     STDP,
     AllToAll,
+    FromList,
+    IF_curr_delta,
     IF_curr_exp,
     Network,
     OneToOne,
@@ -43,6 +45,7 @@ from spikemem.hardware.brian2 import lowering
 from spikemem.hardware.brian2.synapses import resolved
 from spikemem.models import ca3
 from spikemem.models.cuba import cuba_network
+from spikemem.synapses import Gate, GatedWrite
 
 HAS_BRIAN2CUDA = importlib.util.find_spec("brian2cuda") is not None
 needs_brian2cuda = pytest.mark.skipif(
@@ -250,6 +253,54 @@ def test_generate_project_with_ageing_devices(tmp_path):
     folder = cuda.export(net, tmp_path / "aged", duration_ms=30.0)
     _assert_complete(folder, net, 30.0)
     assert "learn_rram_age_codeobject" in _code_objects(folder)
+
+
+def delta_network() -> Network:
+    """IF_curr_delta cells with every way an input reaches them in the lowering: fused static
+    synapses of both signs, a spike-counting pool (600 x 600 all-to-all), online STDP, a
+    gated write opened by gates, and probes of v and of weights."""
+    cell = IF_curr_delta(tau_refrac=0.5, i_offset=0.1)
+    rows = [(k, k, 8.0 + k, 0.1 * (k + 1)) for k in range(4)]
+    pairs = [(i, (i + j) % 4) for i in range(4) for j in range(4)]  # weighed: explicit synapses in standalone
+    return Network(
+        [
+            SpikeSource("inp", [[1.0, 5.0], [3.0], [2.0], [4.0]]),
+            SpikeSource("opener", [[0.0], [0.0], [], [0.0]]),
+            Population("cells", 4, cell),
+            Population("big", 600, cell),
+            Population("tags", 4, cell),
+        ],
+        [
+            Projection("drive", "inp", "cells", FromList(rows), Static(0.0, 0.1)),
+            Projection("calm", "inp", "cells", OneToOne(), Static(2.0, 0.5), "inhibitory"),
+            Projection("learn", "inp", "cells", FromList(pairs[:4]), STDP(weight=1.0, delay=1.0, w_max=4.0)),
+            Projection("fan", "big", "big", AllToAll(allow_self_connections=False), Static(0.01, 2.0), "inhibitory"),
+            Projection("gate_cells", "opener", "cells", OneToOne(), Gate(delay=0.5, window_ms=3.0), "modulatory"),
+            Projection("gate_tags", "opener", "tags", OneToOne(), Gate(delay=0.5, window_ms=3.0), "modulatory"),
+            Projection("W", "cells", "tags", FromList(pairs), GatedWrite(delay=0.5, w_max=20.0)),
+        ],
+        [Probe("cells"), Probe("tags"), Probe("cells", "v"), Probe("learn", "weight"), Probe("W", "weight")],
+        dt=0.1,
+        name="delta",
+    )
+
+
+@needs_brian2cuda
+def test_generate_delta_project(tmp_path):
+    """The lowering of IF_curr_delta cells generates a complete CUDA project: their step with
+    the arriving input, deliveries into it (the pool's too), STDP counted a step early and the
+    gated write's pre events at the start of a step."""
+    net = delta_network()
+    folder = cuda.export(net, tmp_path / "delta", duration_ms=20.0)
+    _assert_complete(folder, net, 20.0)
+    built = _lowered(net, 20.0)
+    assert built.synapses["fan"].name == "fan" and "fan_pool_in" in {o.name for o in built.objects}
+    assert (built.synapses["W"].pre.when, built.synapses["W"].pre.order) == ("start", 1)
+    code = {p.stem: p.read_text() for p in (folder / "code_objects").glob("*.cu")}
+    (step,) = [text for name, text in code.items() if name.endswith("_step_codeobject") and "v_rel" in text]
+    assert "v_in" in step  # the cells' step applies the arriving input
+    assert "v_in" in code["fan_pre_codeobject"] and "n_pre" in code["fan_pre_codeobject"]  # the pool delivers into it
+    assert "v_in" in code["W_pre_codeobject"] and "gate_until" in code["W_pre_codeobject"]
 
 
 def test_export_needs_a_duration_without_spike_inputs(tmp_path):

@@ -10,6 +10,7 @@ from spikemem import (
     AllToAll,
     FromList,
     IF_cond_exp,
+    IF_curr_delta,
     IF_curr_exp,
     Network,
     OneToOne,
@@ -199,9 +200,108 @@ def test_import_of_a_hand_written_graph():
     assert synapse_set(net, exc) == [(0, 0, 3.0, DT), (0, 2, 2.0, DT), (1, 2, 2.0, DT)]
     assert synapse_set(net, inh) == [(1, 1, 1.0, DT)]
     assert [(p.target, p.variable) for p in net.probes] == [("lif", "spikes")]
-    with pytest.raises(UnsupportedFeature, match="LIF"):
+    with pytest.raises(UnsupportedFeature, match="of type IF.*imports Input, CubaLIF, LIF"):
         nir_target.from_nir(
-            nir.NIRGraph(
-                nodes={"x": nir.LIF(np.ones(1), np.ones(1), np.zeros(1), np.ones(1))}, edges=[], type_check=False
-            )
+            nir.NIRGraph(nodes={"x": nir.IF(np.ones(1), np.ones(1), np.zeros(1))}, edges=[], type_check=False)
         )
+
+
+# --- IF_curr_delta as NIR's LIF --------------------------------------------------------------
+
+
+def delta_network(tau_refrac: float = 0.0, initial_v=None) -> Network:
+    """Delta-synapse cells with an offset current, both receptors onto one population,
+    per-synapse delays, a recurrent projection, spike times and a Poisson source."""
+    rng = np.random.default_rng(3)
+    trains = [np.sort(rng.uniform(0.0, 100.0, 20)) for _ in range(8)]
+    cell = IF_curr_delta(cm=0.5, tau_m=10.0, tau_refrac=tau_refrac, v_reset=-70.0, v_thresh=-55.0)
+    drive = cell.replace(i_offset=0.4, tau_m=20.0, cm=2.0)
+    pairs = rng.permutation(48)[:30]
+    rows = np.column_stack([pairs // 6, pairs % 6, rng.uniform(3.0, 7.0, 30), rng.choice([0.5, 1.0, 2.5], 30)])
+    return Network(
+        [
+            SpikeSource("src", trains),
+            Population("noise", 3, Poisson(rate_hz=60.0, seed=4)),
+            Population("a", 6, cell, initial_v=initial_v),
+            Population("b", 4, drive),
+        ],
+        [
+            Projection("src_a", "src", "a", FromList(rows), Static(1.0, 1.0)),
+            Projection("noise_b", "noise", "b", AllToAll(), Static(4.0, 0.5)),
+            Projection("a_b", "a", "b", AllToAll(), Static(3.0, 1.5)),
+            Projection("b_a", "b", "a", AllToAll(), Static(2.5, 2.0), "inhibitory"),
+            Projection("a_a", "a", "a", AllToAll(allow_self_connections=False), Static(1.5, 1.0), "inhibitory"),
+        ],
+        [Probe("a"), Probe("b"), Probe("a", "v")],
+        dt=DT,
+        name="nir_delta_roundtrip",
+    )
+
+
+def test_delta_cells_become_lif_nodes(tmp_path):
+    """tau = tau_m/1000 s, R = tau_m/cm, v_leak = v_rest + R i_offset; a Linear weight W onto a
+    LIF moves v by R W / tau: spikemem's w mV (inhibitory ones negative)."""
+    net = delta_network()
+    graph = nir.read(nir_target.export(net, tmp_path / "delta.nir"), type_check=False)
+    b = graph.nodes["b"]
+    assert isinstance(b, nir.LIF) and not isinstance(graph.nodes["a"], nir.CubaLIF)
+    np.testing.assert_allclose(b.tau, 0.020)
+    np.testing.assert_allclose(b.r, 10.0)
+    np.testing.assert_allclose(b.v_leak, -65.0 + 10.0 * 0.4)
+    np.testing.assert_array_equal(b.v_threshold, -55.0)
+    np.testing.assert_array_equal(b.v_reset, -70.0)
+    a = graph.nodes["a"]
+    jump = a.r[0] * graph.nodes["b_a"].weight / a.tau[0]  # mV per spike of b onto a
+    np.testing.assert_allclose(jump, -2.5, rtol=1e-12)
+    np.testing.assert_allclose(b.r[0] * graph.nodes["a_b"].weight / b.tau[0], 3.0, rtol=1e-12)
+
+
+def test_delta_round_trip_preserves_parameters_and_spikes(tmp_path):
+    net = delta_network()
+    back = nir_target.read_network(nir_target.export(net, tmp_path / "delta.nir"))
+    for pop in net.populations:
+        assert back.population(pop.name).cell == pop.cell, pop.name
+    assert isinstance(back.population("a").cell, IF_curr_delta)
+    for proj in net.projections:
+        got = back.projection(proj.name)
+        assert got.receptor == proj.receptor
+        assert synapse_set(back, got) == synapse_set(net, proj)
+    ref, res = simulate(net, 100.0, target="brian2:numpy", seed=2), simulate(back, 100.0, target="brian2:numpy", seed=2)
+    assert len(ref.spikes["a"]) > 30 and len(ref.spikes["b"]) > 30
+    assert_same_spikes(ref, res)
+    np.testing.assert_allclose(res.traces["a.v"].values, ref.traces["a.v"].values, atol=1e-9)
+
+
+def test_delta_refractory_period_and_initial_state_need_strict_false(tmp_path):
+    net = delta_network(tau_refrac=1.0, initial_v=np.linspace(-65.0, -57.0, 6))
+    with pytest.raises(UnsupportedFeature, match="NIR's LIF has no refractory period.*no initial state"):
+        nir_target.export(net, tmp_path / "x.nir")
+    back = nir_target.read_network(nir_target.export(net, tmp_path / "x.nir", strict=False))
+    assert back.population("a").cell == net.population("a").cell
+    np.testing.assert_array_equal(back.population("a").initial_v, np.linspace(-65.0, -57.0, 6))
+    ref, res = simulate(net, 100.0, target="brian2:numpy"), simulate(back, 100.0, target="brian2:numpy")
+    assert_same_spikes(ref, res)
+
+
+def test_import_of_a_hand_written_lif_graph():
+    """A LIF graph written with nir alone: IF_curr_delta cells, weights W r / tau mV."""
+    graph = nir.NIRGraph(
+        nodes={
+            "inp": nir.Input(np.array([2])),
+            "w": nir.Linear(weight=np.array([[4.0, 0.0], [0.0, -2.0]]) * 0.001),
+            "lif": nir.LIF(
+                tau=np.full(2, 0.02),
+                r=np.full(2, 20.0),
+                v_leak=np.full(2, -60.0),
+                v_threshold=np.full(2, -50.0),
+                v_reset=np.full(2, -65.0),
+            ),
+        },
+        edges=[("inp", "w"), ("w", "lif")],
+        type_check=False,
+    )
+    net = nir_target.from_nir(graph, dt=DT)
+    cell = net.population("lif").cell
+    assert cell == IF_curr_delta(cm=1.0, tau_m=20.0, tau_refrac=0.0, v_rest=-60.0, v_reset=-65.0, v_thresh=-50.0)
+    assert synapse_set(net, net.projection("w_excitatory")) == [(0, 0, 4.0, DT)]
+    assert synapse_set(net, net.projection("w_inhibitory")) == [(1, 1, 2.0, DT)]

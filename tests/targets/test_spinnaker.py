@@ -21,6 +21,7 @@ from spikemem import (
     FixedProbability,
     FromList,
     IF_cond_exp,
+    IF_curr_delta,
     IF_curr_exp,
     Network,
     OneToOne,
@@ -105,6 +106,35 @@ def test_unsupported_rule_cell_or_time_step(net, message):
     assert any(v.startswith(message) for v in report.violations), report.violations
     with pytest.raises(UnsupportedFeature, match=message.split(":")[0].replace("(", r"\(")):
         spinnaker.check(net, virtual=True)
+
+
+def test_delta_cells_are_refused_with_what_sPyNNaker_does_instead(tmp_path):
+    """sPyNNaker's IF_curr_delta divides the weight by dt (input_type_delta.h) and integrates
+    it as a current held over the step (neuron_model_lif_impl.h): v moves by
+    w tau_m (1 - e^{-dt/tau_m}) / (cm dt), 0.975 w for tau_m = 20 ms and cm = 1 nF, not by w.
+    The report still sizes the population and its fixed-point weights, in mV."""
+    cell = IF_curr_delta(tau_m=20.0, cm=1.0, tau_refrac=1.0)
+    inhibit = Projection("inh", "src", "post", AllToAll(), Static(2.0, 2.0), "inhibitory")
+    net = relay(post_size=300, weight=0.123456, cell=cell, extra=[inhibit])
+    report = constraints(net)
+    factor = 20.0 * (1.0 - math.exp(-1.0 / 20.0)) / (1.0 * 1.0)
+    assert f"{factor:.6g}" == "0.975412"
+    assert report.violations == [
+        "population 'post': IF_curr_delta, but sPyNNaker's moves v by w * tau_m (1 - exp(-dt/tau_m)) / (cm dt) = "
+        "0.975412 w instead of w: its delta input type divides the weight by dt and its LIF update integrates it as "
+        "a current held over the step (arrival step, refractoriness and leak agree)"
+    ]
+    fits = [(p.name, p.kind, p.cores) for p in report.populations]
+    assert fits == [("src", "source", 1), ("post", "IF_curr_delta", 2)]
+    exc, inh = report.weights
+    assert (exc.unit, exc.receptor, inh.unit, inh.receptor) == ("mV", "excitatory", "mV", "inhibitory")
+    assert exc.shift == 0 and exc.max_error == pytest.approx(abs(round(0.123456 * 2**15) / 2**15 - 0.123456))
+    assert "step 3.05e-05 mV" in str(report)
+    with pytest.raises(UnsupportedFeature, match=r"0\.975412 w instead of w"):
+        spinnaker.check(net, virtual=True)
+    with pytest.raises(UnsupportedFeature, match="IF_curr_delta"):
+        spinnaker.export(net, tmp_path / "net.py")
+    assert not list(tmp_path.iterdir())
 
 
 def test_row_too_long_for_plastic_synapses():
