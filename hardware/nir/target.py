@@ -327,46 +327,44 @@ def _uniform(node_id: str, field_name: str, values: Any) -> float:
     return float(arr[0])
 
 
-def _cell_from(node_id: str, node: Any) -> tuple[IF_curr_exp, np.ndarray | None]:
-    tau_mem = _uniform(node_id, "tau_mem", node.tau_mem) / MS
+def _lif_fields(node_id: str, node: Any, tau_field: str) -> dict[str, Any]:
+    """The parameters a NIR ``CubaLIF`` or ``LIF`` node and its spikemem metadata give every
+    LIF cell; ``tau_field`` names the node's membrane time constant (seconds)."""
+    tau_m = _uniform(node_id, tau_field, getattr(node, tau_field)) / MS
     r = _uniform(node_id, "r", node.r)
-    tau_syn = _uniform(node_id, "tau_syn", node.tau_syn) / MS
     i_offset = float(_meta(node, "spikemem.i_offset", 0.0))
     v_init = _meta(node, "spikemem.v_init")
+    return {
+        "cm": tau_m / r,
+        "tau_m": tau_m,
+        "tau_refrac": float(_meta(node, "spikemem.tau_refrac_ms", 0.0)),
+        "v_rest": _uniform(node_id, "v_leak", node.v_leak) - r * i_offset,
+        "v_reset": _uniform(node_id, "v_reset", node.v_reset),
+        "v_thresh": _uniform(node_id, "v_threshold", node.v_threshold),
+        "i_offset": i_offset,
+        "v_init": None if v_init is None else float(v_init),
+    }
+
+
+def _initial(node: Any) -> np.ndarray | None:
+    initial = _meta(node, "spikemem.initial_v")
+    return None if initial is None else np.asarray(initial, dtype=float)
+
+
+def _cell_from(node_id: str, node: Any) -> tuple[IF_curr_exp, np.ndarray | None]:
+    """The ``IF_curr_exp`` cells of a NIR ``CubaLIF`` node (the inverse of :func:`_cuba_lif`)."""
+    tau_syn = _uniform(node_id, "tau_syn", node.tau_syn) / MS
     cell = IF_curr_exp(
-        cm=tau_mem / r,
-        tau_m=tau_mem,
-        tau_refrac=float(_meta(node, "spikemem.tau_refrac_ms", 0.0)),
+        **_lif_fields(node_id, node, "tau_mem"),
         tau_syn_E=float(_meta(node, "spikemem.tau_syn_E_ms", tau_syn)),
         tau_syn_I=float(_meta(node, "spikemem.tau_syn_I_ms", tau_syn)),
-        v_rest=_uniform(node_id, "v_leak", node.v_leak) - r * i_offset,
-        v_reset=_uniform(node_id, "v_reset", node.v_reset),
-        v_thresh=_uniform(node_id, "v_threshold", node.v_threshold),
-        i_offset=i_offset,
-        v_init=None if v_init is None else float(v_init),
     )
-    initial = _meta(node, "spikemem.initial_v")
-    return cell, None if initial is None else np.asarray(initial, dtype=float)
+    return cell, _initial(node)
 
 
 def _delta_from(node_id: str, node: Any) -> tuple[IF_curr_delta, np.ndarray | None]:
     """The ``IF_curr_delta`` cells of a NIR ``LIF`` node (the inverse of :func:`_lif`)."""
-    tau_m = _uniform(node_id, "tau", node.tau) / MS
-    r = _uniform(node_id, "r", node.r)
-    i_offset = float(_meta(node, "spikemem.i_offset", 0.0))
-    v_init = _meta(node, "spikemem.v_init")
-    cell = IF_curr_delta(
-        cm=tau_m / r,
-        tau_m=tau_m,
-        tau_refrac=float(_meta(node, "spikemem.tau_refrac_ms", 0.0)),
-        v_rest=_uniform(node_id, "v_leak", node.v_leak) - r * i_offset,
-        v_reset=_uniform(node_id, "v_reset", node.v_reset),
-        v_thresh=_uniform(node_id, "v_threshold", node.v_threshold),
-        i_offset=i_offset,
-        v_init=None if v_init is None else float(v_init),
-    )
-    initial = _meta(node, "spikemem.initial_v")
-    return cell, None if initial is None else np.asarray(initial, dtype=float)
+    return IF_curr_delta(**_lif_fields(node_id, node, "tau")), _initial(node)
 
 
 def _source_from(node_id: str, node: Any) -> Population:
