@@ -155,18 +155,13 @@ class NetworkModule(torch.nn.Module):
                 self.register_buffer(f"w_{len(self.pathways) - 1}", w)
 
     def _own_raster(self, name: str) -> torch.Tensor:
-        """The network's own spikes of source ``name`` as a ``[T, 1, n]`` raster (one spike
-        per step at most, on the time grid, as every time-stepped target sees them)."""
-        raster = torch.zeros(self.n_steps, 1, self.sizes[name], dtype=torch.bool)
+        """The network's own spikes of source ``name`` as a ``[T, 1, n]`` raster."""
         trains = self.network.source_times(self.network.population(name), self.duration_ms, self.seed)
-        for k, train in enumerate(trains):
-            steps = np.unique(np.rint(np.asarray(train, dtype=float) / self.dt).astype(np.int64))
-            steps = steps[(steps >= 0) & (steps < self.n_steps)]
-            raster[torch.as_tensor(steps), 0, k] = True
-        return raster
+        return self.raster(name, trains)[:, None]
 
     def raster(self, name: str, trains: list[list[float]] | list[np.ndarray]) -> torch.Tensor:
-        """Spike times (ms) per neuron of source ``name`` as a ``[T, n]`` raster of this module."""
+        """Spike times (ms) per neuron of source ``name`` as a ``[T, n]`` raster of this module
+        (one spike per step at most, on the time grid, as every time-stepped target sees them)."""
         if len(trains) != self.sizes[name]:
             from spikemem.errors import ValidationError
 
@@ -179,13 +174,14 @@ class NetworkModule(torch.nn.Module):
             raster[torch.as_tensor(steps[(steps >= 0) & (steps < self.n_steps)]), k] = True
         return raster
 
-    def _matrices(self) -> list[tuple[Pathway, torch.Tensor, torch.Tensor | None]]:
-        """Per pathway: the matrix onto its receptor and, for a trainable projection, the
-        matrix of its negative part onto the other receptor."""
+    def _matrices(self) -> list[tuple[Pathway, list[tuple[str, torch.Tensor]]]]:
+        """Per pathway, its matrices by receptor: the projection's own, or, for a trainable
+        one, the positive part of its signed weights onto the excitatory receptor and the
+        negative part onto the inhibitory one."""
         out = []
         for k, path in enumerate(self.pathways):
             if path.projection not in self.trainable:
-                out.append((path, getattr(self, f"w_{k}"), None))
+                out.append((path, [(path.receptor, getattr(self, f"w_{k}"))]))
                 continue
             w = self.weight_params[path.projection][torch.as_tensor(path.synapses, device=self.device)]
             shape = (self.sizes[path.pre], self.sizes[path.post])
@@ -194,7 +190,7 @@ class NetworkModule(torch.nn.Module):
             inhibitory = torch.zeros(shape, dtype=self.dtype, device=self.device).index_put(
                 idx, (-w).clamp(min=0), True
             )
-            out.append((path, excitatory, inhibitory))
+            out.append((path, [("excitatory", excitatory), ("inhibitory", inhibitory)]))
         return out
 
     def signed_weights(self, projection: str) -> np.ndarray:
@@ -232,8 +228,8 @@ class NetworkModule(torch.nn.Module):
                 spikes[name] = cells.fire(states[name], p)
             for name in self.sources:
                 spikes[name] = rasters[name][k].to(self.dtype)
-            for path, on_receptor, negative in matrices:
-                self._send(pending, k, spikes[path.pre], path, on_receptor, negative)
+            for path, by_receptor in matrices:
+                self._send(pending, k, spikes[path.pre], path, by_receptor)
             for name in self.cells:
                 if self._params[name].kind != "delta":
                     st = states[name]
@@ -258,18 +254,14 @@ class NetworkModule(torch.nn.Module):
         k: int,
         s: torch.Tensor,
         path: Pathway,
-        on_receptor: torch.Tensor,
-        negative: torch.Tensor | None,
+        by_receptor: list[tuple[str, torch.Tensor]],
     ) -> None:
         """Queue the input that this step's spikes ``s`` send down ``path``."""
         arrival = k + path.steps
         if arrival >= self.n_steps:
             return
         delta = self._params[path.post].kind == "delta"
-        parts = [(path.receptor, on_receptor)]
-        if negative is not None:
-            parts.append(("inhibitory" if path.receptor == "excitatory" else "excitatory", negative))
-        for receptor, w in parts:
+        for receptor, w in by_receptor:
             x = s @ w
             if delta:
                 key, x = (arrival, path.post, "delta"), (x if receptor == "excitatory" else -x)

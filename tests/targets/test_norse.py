@@ -305,3 +305,16 @@ def test_to_network_keeps_untrained_projections_and_every_synapse():
         target.to_network(target.lower(net, 60.0, seed=5, trainable=("c_a",))), 60.0, target="norse", seed=5
     )
     assert same_steps(untouched, simulate(net, 60.0, target="norse", seed=5))
+
+
+def test_trainable_projections_run_as_the_network_says_before_training(mixed_runs):
+    """Every projection trainable (the inhibitory ones among them, whose signed weights are
+    negative): until trained, the module gives the network's spikes."""
+    net = mixed_network()
+    module = target.lower(net, 60.0, seed=5, trainable=tuple(p.name for p in net.projections))
+    with torch.no_grad():
+        rec = module()
+    ref = mixed_runs[0]
+    for pop, st in ref.spikes.items():
+        steps, idx = np.nonzero(rec.spikes[pop][:, 0].numpy())
+        assert np.array_equal(st.steps(DT), steps) and np.array_equal(st.indices, idx), pop
