@@ -75,6 +75,7 @@ class Recording:
     spikes: dict[str, torch.Tensor]
     v: dict[str, torch.Tensor]
     v_times_ms: dict[str, np.ndarray]
+    batch: int
 
 
 class NetworkModule(torch.nn.Module):
@@ -246,6 +247,7 @@ class NetworkModule(torch.nn.Module):
             {name: torch.stack(v) for name, v in spikes_out.items()},
             {name: torch.stack(v) for name, v in v_out.items()},
             {name: np.arange(len(v_out[name])) * sampled[name] * dt for name in sampled},
+            b,
         )
 
     def _send(
