@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
+from spikemem import _checks as chk
 from spikemem import target_options
 from spikemem.errors import ValidationError
 from spikemem.experiment import Experiment, Report, check_output_paths
@@ -29,6 +29,7 @@ from spikemem.models.ca3 import (
     paper_schedule,
     run_ca3,
 )
+from spikemem.outputs import write_text
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -56,6 +57,7 @@ def add_schedule(p: argparse.ArgumentParser) -> None:
 def execute(schedule: Schedule, args: argparse.Namespace, title: str) -> Report:
     """Run ``schedule`` as the options say; write answers, results and plot; tabulate."""
     check_output_paths(args, ("out", "answers", "plot"))
+    seed = chk.seed("--seed", args.seed)
     device = _device(args.rram)  # parsed (and rejected if malformed) before anything runs
     options = target_options.parse_options(args.option)
     if target_options.maps_only(options):
@@ -70,7 +72,7 @@ def execute(schedule: Schedule, args: argparse.Namespace, title: str) -> Report:
         schedule,
         mode=args.mode,
         target=args.target,
-        seed=args.seed,
+        seed=seed,
         progress=not args.no_progress,
         record="all" if args.plot else "outputs",
         device=device,
@@ -80,7 +82,7 @@ def execute(schedule: Schedule, args: argparse.Namespace, title: str) -> Report:
         return mapping_report(run, title, args)
     files = []
     if args.answers:
-        _write_json_atomically(args.answers, run.answers)
+        write_text(args.answers, json.dumps(run.answers, indent=1))
         files.append(args.answers)
     if args.out:
         run.results.save(args.out)
@@ -124,7 +126,7 @@ def answers_report(run: CA3Run, title: str, files: list[str]) -> Report:
     }
     return Report(
         title,
-        ["t (ms)", "operation", "expected cues | content", "answer cues | content", ""],
+        ["t (ms)", "operation", "expected cues | content", "answer cues | content", "result"],
         rows,
         metrics,
         files,
@@ -167,13 +169,6 @@ def _pair(cues: list[int], content: list[int]) -> str:
 
 def _set(values: list[int]) -> str:
     return "{" + ", ".join(str(v) for v in values) + "}"
-
-
-def _write_json_atomically(path: str, data: Any) -> None:
-    tmp = f"{path}.part"
-    with open(tmp, "w") as fh:
-        json.dump(data, fh, indent=1)
-    os.replace(tmp, path)
 
 
 def run_schedule(args: argparse.Namespace) -> Report:

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from spikemem import _checks as chk
+from spikemem import budget
 from spikemem.cells import IF_curr_exp
 from spikemem.connectors import FixedProbability
 from spikemem.model import Model
@@ -36,6 +38,7 @@ def cuba_network(
     n_neurons: int = 4000, p_connect: float = 0.02, seed: int = 1, dt: float = 0.1, record_spikes: bool = True
 ) -> Network:
     """Build the CUBA network; ``seed`` fixes connectivity and initial potentials."""
+    n_neurons = check_size("n_neurons", n_neurons, p_connect)
     n_exc = int(n_neurons * 0.8)
     n_inh = n_neurons - n_exc
     cell = IF_curr_exp(
@@ -64,6 +67,17 @@ def cuba_network(
     return Network([exc, inh], projections, probes, dt=dt, name=f"cuba_{n_neurons}")
 
 
+def check_size(field: str, n_neurons: Any, p_connect: float = 0.02) -> int:
+    """``n_neurons`` (given as ``field``) if the network can be built and fits in memory:
+    at least 2 (one excitatory and one inhibitory neuron), and its ``p·n²`` synapses within
+    this machine's memory (:mod:`spikemem.budget`), checked before anything is allocated."""
+    n = chk.count(field, n_neurons, minimum=2)
+    synapses = p_connect * n * n
+    needed = budget.estimate_bytes(n, synapses)
+    budget.check_bytes(field, n_neurons, needed, f"{n:.3g} neurons, {synapses:.3g} synapses")
+    return n
+
+
 def cuba_raster(results: Any, path: str | os.PathLike[str]) -> None:
     """Raster of a CUBA run, excitatory then inhibitory neurons."""
     size = sum(st.size for st in results.spikes.values())
@@ -78,7 +92,7 @@ MODELS = [
     Model(
         "cuba",
         "the Vogels-Abbott CUBA benchmark network: self-sustained current-based LIF activity",
-        lambda args: cuba_network(args.neurons),
+        lambda args: cuba_network(check_size("--neurons", args.neurons)),
         lambda args: 1000.0,
         _add_arguments,
         cuba_raster,

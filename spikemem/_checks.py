@@ -46,6 +46,18 @@ def count(field: str, value: Any, minimum: int = 1) -> int:
     return n
 
 
+#: Seeds are 32-bit (Brian2's, NEST's and numpy's generators take 0..2**32 - 1).
+MAX_SEED = 2**32 - 1
+
+
+def seed(field: str, value: Any) -> int:
+    """A random seed: an integer in 0..2**32 - 1."""
+    n = count(field, value, minimum=0)
+    if n > MAX_SEED:
+        raise ValidationError(field, value, f"an integer in 0..{MAX_SEED} (a 32-bit seed)")
+    return n
+
+
 def _is_integral(value: Any) -> bool:
     try:
         return float(value).is_integer() and not isinstance(value, (str, bool))

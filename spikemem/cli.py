@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -40,28 +41,66 @@ class _Parser(argparse.ArgumentParser):
         raise CommandLineError(f"{self.prog}: {message} (see {self.prog} -h)")
 
 
+#: Exit statuses of the ``spikemem`` command (README: exit status).
+EXIT_OK = 0  # done; every answer right
+EXIT_WRONG_ANSWERS = 1  # done, but some answers are wrong (run ca3, ca3-exp1, ca3-exp2)
+EXIT_REFUSED = 2  # refused before any work: bad input, a missing target, an output in use
+EXIT_FAILED = 3  # work started and failed (a simulator, a worker), or a bug in spikemem
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM
+
+
+class Terminated(KeyboardInterrupt):
+    """``SIGTERM``, raised where the program is, so that it unwinds as for Ctrl-C and
+    removes its temporary files (a second ``SIGTERM`` kills at once)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``spikemem`` console script; returns the exit status."""
+    """Entry point of the ``spikemem`` console script; returns the exit status (``EXIT_*``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
-    if debug:
-        argv.remove("--debug")
+    debug = _flag(argv, "--debug")
+    if _flag(argv, "--no-limits"):
+        os.environ["SPIKEMEM_NO_LIMITS"] = "1"
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         parser = build_parser()
-        args = parser.parse_args(_network_file_shorthand(argv))
-        if not hasattr(args, "handler"):
+        if not argv:
             parser.print_help()
-            return 0
-        return int(args.handler(args) or 0)
+            return EXIT_REFUSED
+        args = parser.parse_args(_network_file_shorthand(argv))
+        return int(args.handler(args) or EXIT_OK)
     except SpikememError as exc:
         if debug:
             raise
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (spikemem --debug ... shows where)", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _flag(argv: list[str], flag: str) -> bool:
+    """Whether ``flag`` is in ``argv`` (removed from it: it may stand anywhere)."""
+    found = flag in argv
+    while flag in argv:
+        argv.remove(flag)
+    return found
 
 
 def _network_file_shorthand(argv: list[str]) -> list[str]:
@@ -74,7 +113,15 @@ def _network_file_shorthand(argv: list[str]) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="spikemem", description="Spiking memory circuits on every simulator.")
     parser.add_argument("--version", action="version", version=_version())
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="skip the memory and core checks (runs that may not fit this machine; time steps stay bounded)",
+    )
+    sub = parser.add_subparsers(
+        title="commands", metavar="COMMAND", parser_class=_Parser, dest="command", required=True
+    )
 
     p = sub.add_parser("targets", help="list targets and what each supports")
     p.set_defaults(handler=cmd_targets)
@@ -88,7 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     for command, title in (("run", "run an experiment"), ("stress", "run a stress experiment")):
         p = sub.add_parser(command, help=title)
-        exp_sub = p.add_subparsers(title="experiments", metavar="EXPERIMENT", parser_class=_Parser)
+        exp_sub = p.add_subparsers(
+            title="experiments", metavar="EXPERIMENT", parser_class=_Parser, dest="experiment", required=True
+        )
         for exp in all_experiments(command).values():
             e = exp_sub.add_parser(exp.name, aliases=list(exp.aliases), help=exp.help, description=exp.help)
             exp.add_arguments(e)
@@ -100,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write a model (or a network saved in HDF5: spikemem export FILE.h5 ...) for a simulator or "
         "chip. `spikemem export MODEL -h` lists that model's options.",
     )
-    model_sub = p.add_subparsers(title="models", metavar="MODEL", parser_class=_Parser)
+    model_sub = p.add_subparsers(title="models", metavar="MODEL", parser_class=_Parser, dest="model", required=True)
     for model in all_models().values():
         m = model_sub.add_parser(model.name, help=model.help, description=model.help)
         model.add_arguments(m)
@@ -148,42 +197,93 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    """``spikemem info FILE``: what a network, results or stress file holds."""
     import h5py
 
-    from .io import load_network
-    from .results import load_results
-
-    if not os.path.exists(args.file):
+    if os.path.isdir(args.file) or not os.path.exists(args.file):
         raise ValidationError("file", args.file, "an existing HDF5 file")
     try:
         with h5py.File(args.file, "r") as fh:
             fmt = str(fh.attrs.get("format", ""))
     except OSError:
         raise ValidationError("file", args.file, "an HDF5 file written by spikemem") from None
-    if fmt.startswith("spikemem-network"):
-        net = load_network(args.file)
-        print(f"network {net.name!r} (digest {net.digest()[:12]}), dt = {net.dt} ms")
-        print(format_table(["key", "value"], [[k, v] for k, v in net.summary().items()]))
-        return 0
-    res = load_results(args.file)
+    show = _INFO.get(_format_kind(fmt))
+    if show is None:
+        kinds = "a network, results or stress file"
+        raise ValidationError("file", args.file, f"an HDF5 file written by spikemem: {kinds} (format {fmt!r})")
+    try:
+        show(args.file, fmt)
+    except (KeyError, ValueError, TypeError) as exc:
+        if isinstance(exc, SpikememError):
+            raise
+        raise ValidationError("file", args.file, f"a complete {fmt} file (part of it is missing: {exc})") from None
+    return EXIT_OK
+
+
+def _format_kind(fmt: str) -> str:
+    """``spikemem-results-1`` → ``spikemem-results``; ``spikemem-stress-ca3/1`` → ``spikemem-stress-ca3``."""
+    if "/" in fmt:
+        return fmt.split("/", 1)[0]
+    head, _, version = fmt.rpartition("-")
+    return head if version.isdigit() else fmt
+
+
+def _info_network(path: str, fmt: str) -> None:
+    from .io import load_network
+
+    net = load_network(path)
+    print(f"network {net.name!r} (digest {net.digest()[:12]}), dt = {net.dt} ms")
+    print(format_table(["key", "value"], [[k, v] for k, v in net.summary().items()]))
+
+
+def _info_results(path: str, fmt: str) -> None:
+    from .results import load_results
+
+    res = load_results(path)
     prov = res.provenance
     print(
         f"results of {prov.get('network_name')!r} on {prov.get('target')} (seed {prov.get('seed')}), "
-        f"{prov.get('duration_ms')} ms, started {prov.get('start_time_utc')}"
+        f"{_value_text(prov.get('duration_ms'))} ms, started {prov.get('start_time_utc')}"
     )
-    rows = [
-        [pop, st.size, len(st), f"{len(st) / st.size / max(prov.get('duration_ms', 1), 1e-9) * 1000:.3g}"]
-        for pop, st in res.spikes.items()
-    ]
+    seconds = max(float(prov.get("duration_ms") or 0.0), 1e-9) / 1000
+    rows = [[pop, st.size, len(st), f"{len(st) / max(st.size, 1) / seconds:.3g}"] for pop, st in res.spikes.items()]
     print(format_table(["population", "neurons", "spikes", "rate (Hz)"], rows))
     if res.traces or res.weights:
         print("traces: " + ", ".join(list(res.traces) + [f"{k}.weight" for k in res.weights]))
+    _print_provenance(prov)
+
+
+def _info_stress(path: str, fmt: str) -> None:
+    import h5py
+
+    from .h5store import read_tree
+
+    with h5py.File(path, "r") as fh:
+        tree = read_tree(fh, "stress")
+    prov = tree.get("provenance", {})
+    config = tree.get("config", {})
+    points = tree.get("points", {})
+    n_points = len(points.get("key", []))
+    points_text = f"{n_points} point{'s' if n_points != 1 else ''}"
+    print(f"stress sweep ({fmt}) on {config.get('target')}: {points_text}, started {prov.get('start_time_utc')}")
+    table = tree.get("table", {})
+    if table:
+        print(format_table(table["columns"], table["rows"]))
+    print("config: " + ", ".join(f"{k} {_value_text(v)}" for k, v in config.items() if _short(v)))
+    _print_provenance(prov)
+
+
+#: ``spikemem info`` by file format (without its version): the function that shows it.
+_INFO = {"spikemem-network": _info_network, "spikemem-results": _info_results}
+_INFO.update({f"spikemem-stress-{kind}": _info_stress for kind in ("ca3", "rram")})
+
+
+def _print_provenance(prov: dict[str, Any]) -> None:
     versions = prov.get("versions", {})
     print("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     for key, value in prov.items():
         if key not in _HEADLINE and _short(value):
-            print(f"{key}: {value}")
-    return 0
+            print(f"{key}: {_value_text(value)}")
 
 
 #: Provenance that ``spikemem info`` prints in its first lines (or not at all).
@@ -197,6 +297,13 @@ def _short(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= 80
 
 
+def _value_text(value: Any) -> str:
+    """A value as a person reads it: ``0.09`` for 0.09006563500020093, ``1000`` for 1000.0."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
 def _run_experiment(exp: Any, args: argparse.Namespace) -> int:
     report = exp.run(args)
     print(report.title)
@@ -206,7 +313,7 @@ def _run_experiment(exp: Any, args: argparse.Namespace) -> int:
         print(f"{key}: {value}")
     for path in report.files:
         print(f"wrote {path}")
-    return 0 if report.ok else 1
+    return EXIT_OK if report.ok else EXIT_WRONG_ANSWERS
 
 
 def _saved_network(path: str) -> Model:
@@ -226,12 +333,24 @@ def cmd_export(model: Model, args: argparse.Namespace) -> int:
         raise ValidationError("--target", args.target, "one of " + ", ".join(found))
     info, module, _ = resolve(args.target)
     check_options(info, options, export=True)
+    _check_export_paths(info, args.out)
     network = model.network(args)
     if info.export_duration:
         options.setdefault("duration_ms", model.duration_ms(args))
     module.export(network, args.out, **options)
     print(f"wrote {args.out}")
     return 0
+
+
+def _check_export_paths(info: Any, out: str) -> None:
+    """Every path ``spikemem export`` will write, checked before the network is built."""
+    from pathlib import Path
+
+    from .outputs import check_outputs
+
+    paths = {"--out": out}
+    paths.update({f"--out (its {suffix} file)": str(Path(out).with_suffix(suffix)) for suffix in info.export_beside})
+    check_outputs(paths, folders=("--out",) if info.export_kind == "folder" else ())
 
 
 if __name__ == "__main__":

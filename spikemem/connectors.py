@@ -40,6 +40,11 @@ class Connector(Node):
         """Number of synapses, without building index arrays where a closed form exists."""
         return len(self.connect(n_pre, n_post, seed))
 
+    def expected_count(self, n_pre: int, n_post: int) -> float:
+        """Number of synapses to expect, without drawing or building anything (a random
+        connector's mean): what a memory estimate reads."""
+        return float(self.count(n_pre, n_post, 0))
+
 
 @dataclass(frozen=True, init=False, eq=False)
 class OneToOne(Connector):
@@ -100,6 +105,10 @@ class FixedProbability(Connector):
         self._set("allow_self_connections", bool(self.allow_self_connections))
         if self.seed is not None:
             self._set("seed", chk.count("FixedProbability.seed", self.seed, minimum=0))
+
+    def expected_count(self, n_pre: int, n_post: int) -> float:
+        pairs = n_pre * n_post - (0 if self.allow_self_connections else min(n_pre, n_post))
+        return self.p_connect * pairs
 
     def connect(self, n_pre: int, n_post: int, seed: int) -> Connections:
         rng = np.random.default_rng(self.seed if self.seed is not None else seed)
@@ -192,6 +201,10 @@ class Blocks(Connector):
     def count(self, n_pre: int, n_post: int, seed: int) -> int:
         a, b = self.block_sizes(n_pre, n_post)
         return self.copies * self.inner.count(a, b, seed)
+
+    def expected_count(self, n_pre: int, n_post: int) -> float:
+        a, b = self.block_sizes(n_pre, n_post)
+        return self.copies * self.inner.expected_count(a, b)
 
     def connect(self, n_pre: int, n_post: int, seed: int) -> Connections:
         a, b = self.block_sizes(n_pre, n_post)

@@ -11,7 +11,19 @@ from typing import Any
 
 
 class SpikememError(Exception):
-    """Base class of every error spikemem raises on purpose."""
+    """Base class of every error spikemem raises on purpose.
+
+    ``exit_code`` is the command line's exit status for it: 2 for input refused before
+    any work (the default), 3 for work that started and failed (:class:`RunFailed`).
+    """
+
+    exit_code = 2
+
+
+class RunFailed(SpikememError):
+    """Work that had started failed: a simulator, a compiler or a worker (exit status 3)."""
+
+    exit_code = 3
 
 
 class ValidationError(SpikememError, ValueError):

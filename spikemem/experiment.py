@@ -9,13 +9,13 @@ files written).
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._registry import public_modules
 from .errors import ValidationError
+from .outputs import check_outputs
 
 #: The package whose modules are searched for ``EXPERIMENTS`` (imported by name, when asked).
 PACKAGE = "spikemem.experiments"
@@ -66,12 +66,10 @@ def get_experiment(name: str, command: str = "run") -> Experiment:
 
 
 def check_output_paths(args: argparse.Namespace, options: tuple[str, ...] = ("out", "plot")) -> None:
-    """Refuse, before anything runs, an output that could not be written: the path of each
-    ``--OPTION`` in ``options`` must be in an existing folder, and ``--plot`` a png, pdf or svg."""
-    for option in options:
-        path = getattr(args, option, None)
-        if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            raise ValidationError(f"--{option}", path, "a path in an existing folder")
+    """Refuse, before anything runs, an output that could not be written (each ``--OPTION``
+    in ``options``, see :func:`spikemem.outputs.check_outputs`), and a ``--plot`` that is
+    not a png, pdf or svg."""
+    check_outputs({f"--{option}": getattr(args, option, None) for option in options})
     plot = getattr(args, "plot", None)
     if plot and not plot.lower().endswith((".png", ".pdf", ".svg")):
         raise ValidationError("--plot", plot, "a .png, .pdf or .svg file name")

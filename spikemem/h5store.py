@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +19,7 @@ import h5py
 import numpy as np
 
 from .errors import ValidationError
+from .outputs import replacing
 
 
 def write_tree(group: h5py.Group, attr: str, tree: Any) -> None:
@@ -67,25 +67,18 @@ def read_tree(group: h5py.Group, attr: str) -> Any:
 def atomic_h5(path: str | os.PathLike[str]) -> Iterator[h5py.File]:
     """Open a temporary HDF5 file beside ``path``; rename it to ``path`` only on success.
 
-    If the body raises (or the process dies), ``path`` keeps its previous content and
-    the temporary file is removed.
+    If the body raises (or the process is interrupted or terminated), ``path`` keeps its
+    previous content and the temporary file is removed (:func:`spikemem.outputs.replacing`).
     """
     target = Path(path)
-    if target.parent and not target.parent.exists():
+    if not target.absolute().parent.is_dir():
         raise ValidationError("path", str(path), "a file in an existing folder")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent or ".")
-    os.close(fd)
-    try:
+    with replacing(target) as tmp:
         with h5py.File(tmp, "w") as fh:
             yield fh
             fh.flush()
         with open(tmp, "rb") as fh_raw:
             os.fsync(fh_raw.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def write_atomically(path: str | os.PathLike[str], fill: Callable[[h5py.File], None]) -> None:

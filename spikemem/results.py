@@ -148,6 +148,8 @@ def load_results(path: str | os.PathLike[str]) -> Results:
     with fh:
         if fh.attrs.get("format") != FORMAT:
             raise ValidationError("path", str(path), f"a spikemem results file (format {FORMAT})")
+        if "results" not in fh:
+            raise ValidationError("path", str(path), "a complete spikemem results file (it has no 'results' group)")
         tree = read_tree(fh["results"], "data")
         network = network_from_group(fh["network"]) if "network" in fh else None
     return Results(

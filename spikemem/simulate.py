@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _checks as chk
+from . import budget
 from .errors import ValidationError
 from .network import Network
 from .results import Results
@@ -42,7 +43,8 @@ def simulate(
     Raises
     ------
     ValidationError
-        Bad arguments; raised before anything runs.
+        Bad arguments, or a run that would not fit this machine's memory
+        (:mod:`spikemem.budget`); raised before anything runs.
     UnsupportedFeature
         The target cannot honour a semantics of the network; raised before anything runs.
     """
@@ -51,8 +53,10 @@ def simulate(
     duration_ms = chk.positive("duration_ms", duration_ms)
     if duration_ms < network.dt:
         raise ValidationError("duration_ms", duration_ms, f"at least one time step ({network.dt} ms)")
-    seed = chk.count("seed", seed, minimum=0)
+    budget.check_steps("duration_ms", duration_ms, network.dt)
+    seed = chk.seed("seed", seed)
     info, module, variant = resolve(target)
     check_runs(info)
+    budget.check_network(network, duration_ms)
     module.check(network, variant=variant, **options)
     return module.run(network, duration_ms, seed=seed, variant=variant, progress=progress, **options)

@@ -51,6 +51,9 @@ class TargetInfo:
     line); :func:`check_options` refuses any other. ``export_duration``: the target's
     ``export`` writes a run of a fixed length, so ``spikemem export`` hands it the model's
     default duration (``duration_ms``) unless ``--option duration_ms=...`` says otherwise.
+    ``export_kind``: what ``export`` writes at its ``out`` path, a ``"file"`` or a
+    ``"folder"``; ``export_beside``: the suffixes of the files it writes beside a file
+    (``out`` with that suffix), so that every path is checked before anything is built.
     """
 
     name: str
@@ -62,6 +65,8 @@ class TargetInfo:
     options: tuple[str, ...] = ()
     export_options: tuple[str, ...] = ()
     export_duration: bool = False
+    export_kind: str = "file"
+    export_beside: tuple[str, ...] = ()
 
     @property
     def installed(self) -> bool:

@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from spikemem._checks import count
+from spikemem.budget import check_cores
 from spikemem.cache import cache_dir, locked
 from spikemem.errors import UnsupportedFeature
 from spikemem.network import Network
+from spikemem.outputs import check_output
 from spikemem.provenance import provenance
 from spikemem.results import Results
 from spikemem.sources import Poisson, SpikeTimes
@@ -36,7 +38,7 @@ from .synapses import brian2_delay_ms, resolved
 
 TARGET = TargetInfo(
     name="brian2",
-    description="Brian2 on the CPU: numpy/cython runtime or C++ standalone (default engine)",
+    description="Brian2 on the CPU: numpy runtime for short runs, C++ standalone where a long run repays its build",
     requires=("brian2",),
     install_hint="pip install spikemem (brian2 is a core dependency)",
     features=frozenset(FEATURES) - {"export"},
@@ -52,7 +54,9 @@ def check(network: Network, variant: str | None = None, **options: Any) -> None:
     """Refuse what this target cannot run exactly, before anything is built."""
     check_options(TARGET, options)
     if options.get("threads") is not None:
-        count("option threads", options["threads"])
+        check_cores("option threads", count("option threads", options["threads"]))
+    if options.get("build_dir") is not None:
+        check_output("option build_dir", options["build_dir"], "folder")
     check_deferred(network, "brian2")
 
 

@@ -41,9 +41,11 @@ from pathlib import Path
 from typing import Any
 
 from spikemem._checks import count, finite
+from spikemem.budget import check_cores
 from spikemem.cache import cache_dir, locked
 from spikemem.errors import UnsupportedFeature, ValidationError
 from spikemem.network import Network
+from spikemem.outputs import check_output
 from spikemem.provenance import provenance
 from spikemem.results import Results
 from spikemem.sources import SpikeTimes
@@ -68,6 +70,8 @@ TARGET = TargetInfo(
     install_hint='pip install "spikemem[cuda]"; compiling needs the CUDA toolkit (nvcc), running an NVIDIA GPU',
     features=frozenset(FEATURES),
     options=("build_dir", "compute_capability", "jobs"),
+    export_options=("duration_ms", "compile", "compute_capability", "seed", "jobs"),
+    export_kind="folder",
 )
 
 STAGES = ("generate", "compile", "run")
@@ -121,7 +125,11 @@ def _options(
         cc = finite("option compute_capability", compute_capability)
         if not 5.0 <= cc < 20.0:
             raise ValidationError("option compute_capability", compute_capability, "a compute capability such as 9.0")
+    if jobs is not None:
+        check_cores("option jobs", count("option jobs", jobs), "compiler jobs")
     n_jobs = count("option jobs", jobs) if jobs is not None else max(os.cpu_count() or 1, 1)
+    if build_dir is not None:
+        check_output("option build_dir", build_dir, "folder")
     return (Path(build_dir) if build_dir is not None else None), cc, n_jobs
 
 

@@ -303,12 +303,15 @@ def parse_device(text: str) -> RRAM:
         raise ValidationError("RRAM.preset", preset, "one of " + ", ".join(PRESETS))
     names = [f.name for f in dataclasses.fields(RRAM) if f.name != "preset"]
     overrides: dict[str, Any] = {}
-    for item in filter(None, (part.strip() for part in rest.split(","))):
+    items = [part.strip() for part in rest.split(",")] if rest.strip() else []
+    for item in items:
         key, eq, value = (s.strip() for s in item.partition("="))
         if not eq or not key:
-            raise ValidationError("--rram", item, "key=value pairs separated by ',' (e.g. hfox:levels=16)")
+            raise ValidationError("--rram", text, "key=value pairs separated by single commas (e.g. hfox:levels=16)")
         if key not in names:
             raise ValidationError(f"RRAM.{key}", value, "one of the parameters " + ", ".join(names))
+        if key in overrides:
+            raise ValidationError(f"RRAM.{key}", value, f"given once (it was already {overrides[key]!r})")
         overrides[key] = _parse_value(key, value, PRESETS[preset][key])
     return RRAM(preset, **overrides)
 

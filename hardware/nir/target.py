@@ -62,6 +62,7 @@ from spikemem.cells import IF_cond_exp, IF_curr_delta, IF_curr_exp
 from spikemem.connectors import FromList
 from spikemem.errors import UnsupportedFeature, ValidationError, grouped
 from spikemem.network import Network, Population, Probe, Projection
+from spikemem.outputs import replacing
 from spikemem.sources import Poisson, SpikeTimes
 from spikemem.synapses import Static
 from spikemem.targets import TargetInfo
@@ -292,9 +293,9 @@ def export(
     import nir
 
     graph = to_nir(network, freeze_plasticity=freeze_plasticity, weights=weights, strict=strict, seed=seed)
-    path = Path(out)
-    nir.write(path, graph, compression=None)
-    return path
+    with replacing(out) as tmp:
+        nir.write(tmp, graph, compression=None)
+    return Path(out)
 
 
 # --- import ---------------------------------------------------------------------------------

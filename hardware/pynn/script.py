@@ -31,6 +31,7 @@ from spikemem._checks import one_of, positive
 from spikemem.cells import Cell, IF_cond_exp, IF_curr_delta
 from spikemem.errors import UnsupportedFeature, ValidationError
 from spikemem.network import Network, Population, Projection
+from spikemem.outputs import replacing, write_text
 from spikemem.sources import Poisson
 from spikemem.synapses import STDP
 from spikemem.targets import TargetInfo, check_options
@@ -52,6 +53,7 @@ TARGET = TargetInfo(
     ),
     export_options=("duration_ms", "seed", "default_simulator"),
     export_duration=True,
+    export_beside=(".npz",),
 )
 
 _HEADER = '''#!/usr/bin/env python
@@ -336,9 +338,11 @@ def write_script(
         duration_ms = positive("duration_ms", duration_ms)
     npz = path.with_suffix(".npz")
     text, arrays = script_text(network, npz.name, path.name, duration_ms, seed, default_simulator)
-    np.savez(npz, **arrays)
-    path.write_text(text)
-    path.chmod(0o755)
+    with replacing(npz) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+    write_text(path, text)
+    mode = path.stat().st_mode
+    path.chmod(mode | (mode & 0o444) >> 2)  # executable by whoever may read it
     return [path, npz]
 
 

@@ -99,6 +99,7 @@ import warnings
 from typing import Any
 
 from spikemem._checks import count, one_of
+from spikemem.budget import check_cores
 from spikemem.cache import cache_dir
 from spikemem.errors import TargetNotInstalled, ValidationError
 from spikemem.network import Network
@@ -147,7 +148,7 @@ def check(network: Network, variant: str | None = None, **options: Any) -> None:
     target = f"pynn:{backend.name}"
     check_options(TARGET, options)
     if options.get("threads") is not None:
-        count("option threads", options["threads"])
+        check_cores("option threads", count("option threads", options["threads"]))
         if backend.name != "nest":
             raise ValidationError("option threads", options["threads"], "only with pynn:nest (NEST's thread count)")
     if options.get("codegen") is not None:

@@ -42,6 +42,7 @@ from typing import Any
 from spikemem.cache import cache_dir
 from spikemem.errors import UnsupportedFeature, ValidationError
 from spikemem.network import Network
+from spikemem.outputs import check_output, write_text
 from spikemem.provenance import provenance
 from spikemem.results import Results
 from spikemem.targets import TargetInfo, check_options
@@ -62,6 +63,7 @@ TARGET = TargetInfo(
     ),
     options=("virtual", "board", "spalloc", "spalloc_user", "config", "neurons_per_core", "workdir"),
     export_options=("seed", "neurons_per_core", "duration_ms"),
+    export_beside=(".npz", ".constraints.txt"),
 )
 
 
@@ -79,6 +81,8 @@ def check(network: Network, variant: str | None = None, **options: Any) -> None:
             "exactly one: virtual=True (mapping only), board='<IP of a SpiNN-5 board>', spalloc='<server URL>' "
             "or config='<path of a spynnaker.cfg>'",
         )
+    if options.get("workdir"):
+        check_output("option workdir", options["workdir"], "folder")
     if options.get("config") and not Path(options["config"]).is_file():
         raise ValidationError("option config", options["config"], "an existing spynnaker.cfg file")
     report = constraints(network, neurons_per_core=options.get("neurons_per_core"))
@@ -263,6 +267,5 @@ def export(network: Network, out: str | os.PathLike[str], **options: Any) -> lis
     if not report.ok:
         raise UnsupportedFeature("spinnaker", f"network {network.name!r}", "; ".join(report.violations))
     files = write_script(network, out, duration_ms=options.get("duration_ms"), seed=seed, default_simulator="spiNNaker")
-    text = Path(out).with_suffix(".constraints.txt")
-    text.write_text(str(report) + "\n")
+    text = write_text(Path(out).with_suffix(".constraints.txt"), str(report) + "\n")
     return [*files, text]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 
+from spikemem.errors import ValidationError
 from spikemem.model import Model
 from spikemem.network import Network
 
@@ -86,8 +87,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _schedule(args: argparse.Namespace) -> Schedule:
     if args.schedule:
+        for option in ("n_cues", "n_bits"):
+            if getattr(args, option) is not None:
+                raise ValidationError(
+                    f"--{option.replace('_', '-')}", getattr(args, option), "left out with --schedule"
+                )
         return load_schedule(args.schedule)
-    return Schedule(args.n_cues or 5, args.n_bits or 10, ())
+    n_cues = 5 if args.n_cues is None else args.n_cues
+    n_bits = 10 if args.n_bits is None else args.n_bits
+    return parse_schedule({"n_cues": n_cues, "n_bits": n_bits, "ops": []}, fields=("--n-cues", "--n-bits"))
 
 
 def network(args: argparse.Namespace) -> Network:

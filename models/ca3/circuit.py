@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import numpy as np
-
 from spikemem.errors import ValidationError
 from spikemem.network import Network
 from spikemem.results import Results
@@ -101,11 +99,12 @@ class Circuit:
 
     # --- answers ------------------------------------------------------------------------
 
-    def decode(self, results: Results, schedule: Schedule) -> list[dict[str, Any]]:
+    def decode(self, results: Results, schedule: Schedule, progress: bool = False) -> list[dict[str, Any]]:
         """One answer per op: the op's fields plus ``cues`` and ``content`` (sorted index
-        lists); a content recall keeps its query bits as ``query``."""
+        lists); a content recall keeps its query bits as ``query``. ``progress`` shows a bar
+        for long schedules."""
         answers = []
-        for op in schedule.ops:
+        for op in _ops(schedule, progress, "decoding"):
             cues, content = self.answer(results, op)
             answer = {**op.to_dict(), "cues": cues, "content": content}
             if op.op == "recall_content":
@@ -123,7 +122,24 @@ class Circuit:
 
 
 def spiked(results: Results, pop: str, start: float, stop: float) -> list[int]:
-    """Sorted indices of the neurons of ``pop`` that spiked in [``start``, ``stop``) ms."""
+    """Sorted indices of the neurons of ``pop`` that spiked in [``start``, ``stop``) ms.
+
+    A binary search in the population's spikes (sorted by time), so decoding a schedule of
+    ``n`` ops costs ``O(n log S)`` for ``S`` spikes, not ``O(n S)``.
+    """
     st = results.spikes[pop]
-    mask = (st.times >= start - 1e-9) & (st.times < stop - 1e-9)
-    return sorted({int(i) for i in np.asarray(st.indices)[mask]})
+    lo, hi = st.times.searchsorted((start - 1e-9, stop - 1e-9))
+    return sorted(set(st.indices[lo:hi].tolist()))
+
+
+#: Schedules at least this long get a progress bar in the phases that walk their ops.
+LONG_SCHEDULE = 20_000
+
+
+def _ops(schedule: Schedule, progress: bool, what: str) -> Any:
+    """The schedule's ops, behind a progress bar when asked and the schedule is long."""
+    if not progress or len(schedule.ops) < LONG_SCHEDULE:
+        return schedule.ops
+    from tqdm import tqdm
+
+    return tqdm(schedule.ops, desc=what, unit="op", leave=False)

@@ -54,9 +54,9 @@ def encode(schedule: Schedule, mode: str) -> dict[str, list[list[float]]]:
     return circuit(mode).encode(schedule)
 
 
-def decode(results: Results, schedule: Schedule, mode: str) -> list[dict[str, Any]]:
+def decode(results: Results, schedule: Schedule, mode: str, progress: bool = False) -> list[dict[str, Any]]:
     """One answer per op (see :meth:`~.circuit.Circuit.decode`)."""
-    return circuit(mode).decode(results, schedule)
+    return circuit(mode).decode(results, schedule, progress)
 
 
 def ca3_network(
@@ -126,7 +126,7 @@ def run_ca3(
     network = ca3_network(schedule, mode, record, record_weights, device)
     results = simulate(network, duration_ms(schedule, mode), target=target, seed=seed, progress=progress, **options)
     _label(results, schedule, mode, device)
-    return CA3Run(schedule, mode, _answers(results, schedule, mode), results)
+    return CA3Run(schedule, mode, _answers(results, schedule, mode, progress), results)
 
 
 def run_ca3_batch(
@@ -169,11 +169,11 @@ def run_ca3_batch(
     return runs
 
 
-def _answers(results: Results, schedule: Schedule, mode: str) -> list[dict[str, Any]] | None:
+def _answers(results: Results, schedule: Schedule, mode: str, progress: bool = False) -> list[dict[str, Any]] | None:
     """The decoded answers; None where the target only mapped the network (no spikes)."""
     if results.provenance.get("simulated") is False:
         return None
-    return decode(results, schedule, mode)
+    return decode(results, schedule, mode, progress)
 
 
 def _label(results: Results, schedule: Schedule, mode: str, device: Any) -> None:

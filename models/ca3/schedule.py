@@ -23,6 +23,12 @@ from spikemem.errors import ValidationError
 
 OPS = ("learn", "recall_cue", "recall_content")
 MATCHES = ("or", "and", "best")
+#: The latest op time (ms): 10⁹ ms is 11.6 days of simulated time, far past any schedule a
+#: simulator could run step by step, and still exact on every target's time grid.
+MAX_TIME_MS = 1e9
+#: The most cues, and the most bits: each is a population of the circuit, and 10⁶ x 10⁶
+#: memory synapses are already far beyond any machine (the memory check refuses sooner).
+MAX_UNITS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,8 @@ def parse_op(k: int, raw: Any, n_cues: int, n_bits: int) -> Op:
     if kind not in OPS:
         raise ValidationError(f"{where}.op", kind, "one of " + ", ".join(OPS))
     t = raw.get("t")
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not np.isfinite(t) or t < 0:
-        raise ValidationError(f"{where}.t", t, "a time in ms >= 0")
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t <= MAX_TIME_MS:
+        raise ValidationError(f"{where}.t", t, f"a time in ms in 0..{MAX_TIME_MS:g}")
     cue = None
     if kind in ("learn", "recall_cue"):
         if "cue" not in raw:
@@ -116,18 +122,19 @@ def parse_op(k: int, raw: Any, n_cues: int, n_bits: int) -> Op:
     return Op(float(t), kind, cue, content, match)
 
 
-def parse_schedule(raw: Any) -> Schedule:
-    """Validate a schedule dict (as read from JSON) into a :class:`Schedule`.
+def parse_schedule(raw: Any, fields: tuple[str, str] = ("schedule.n_cues", "schedule.n_bits")) -> Schedule:
+    """Validate a schedule dict (as read from JSON) into a :class:`Schedule`; ``fields``
+    name ``n_cues`` and ``n_bits`` in messages (the options that gave them, if not a file).
 
     Spacing rules depend on the circuit, which checks them (``Circuit.validate``, with
     :func:`check_spacing`).
     """
     if not isinstance(raw, dict):
         raise ValidationError("schedule", type(raw).__name__, 'an object {"n_cues": N, "n_bits": M, "ops": [...]}')
-    for key in ("n_cues", "n_bits"):
+    for key, name in zip(("n_cues", "n_bits"), fields, strict=True):
         value = raw.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValidationError(f"schedule.{key}", value, "an integer >= 1")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_UNITS:
+            raise ValidationError(name, value, f"an integer in 1..{MAX_UNITS}")
     unknown = set(raw) - {"n_cues", "n_bits", "ops"}
     if unknown:
         raise ValidationError(f"schedule.{sorted(unknown)[0]}", raw[sorted(unknown)[0]], "keys n_cues, n_bits, ops")
@@ -139,15 +146,30 @@ def parse_schedule(raw: Any) -> Schedule:
 
 
 def load_schedule(path: str | os.PathLike[str]) -> Schedule:
-    """Read and validate a schedule JSON file."""
+    """Read and validate a schedule JSON file (UTF-8)."""
+    if os.path.isdir(path):
+        raise ValidationError("schedule", str(path), "a JSON file (this is a folder)")
     try:
-        with open(path) as fh:
+        with open(path, encoding="utf-8") as fh:
             raw = json.load(fh)
     except FileNotFoundError:
         raise ValidationError("schedule", str(path), "an existing JSON file") from None
+    except UnicodeDecodeError as exc:
+        line = _line_of(path, exc.start)
+        raise ValidationError(
+            "schedule", str(path), f"UTF-8 text (byte {exc.object[exc.start]:#04x} at line {line})"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ValidationError("schedule", str(path), f"valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except OSError as exc:
+        raise ValidationError("schedule", str(path), f"a readable JSON file ({exc.strerror})") from None
     return parse_schedule(raw)
+
+
+def _line_of(path: str | os.PathLike[str], offset: int) -> int:
+    """The line (from 1) of byte ``offset`` in the file at ``path``."""
+    with open(path, "rb") as fh:
+        return fh.read(offset).count(b"\n") + 1
 
 
 def check_spacing(schedule: Schedule, min_gap: dict[str, float], op_length: Any = None) -> None:

@@ -210,3 +210,20 @@ def test_a_device_node_is_read_without_the_target_registry(tmp_path):
     kind, modules = out.splitlines()
     assert kind == "RRAM"
     assert modules == "['spikemem.hardware.devices', 'spikemem.hardware.devices.rram']"
+
+
+def test_every_exporter_lists_the_options_its_export_takes():
+    """``spikemem export --option`` is checked against ``TargetInfo.export_options``: a key
+    the export function takes but the list lacks is refused although it works (cuda's
+    ``compile=true`` once was), one the list has but the function lacks is a TypeError."""
+    import inspect
+
+    for name, (info, module) in all_targets().items():
+        if not info.supports("export"):
+            continue
+        params = inspect.signature(module.export).parameters
+        named = {p for p, v in params.items() if v.kind is v.KEYWORD_ONLY or v.default is not v.empty}
+        if any(v.kind is v.VAR_KEYWORD for v in params.values()):
+            assert named <= set(info.export_options), name
+            continue
+        assert named == set(info.export_options), name
