@@ -101,6 +101,25 @@ class SweepPoint:
     def key(self) -> str:
         return f"{self.mode}/{self.n_cues}x{self.n_bits}/{self.param}={self.value!r}"
 
+    @property
+    def shape(self) -> str:
+        """The network structure (mode and size); each point is a launch of its own."""
+        return f"{self.mode} {self.n_cues}x{self.n_bits}"
+
+
+#: What a point's result holds (the resume file's entries are checked against it).
+RESULT_SCHEMA = {
+    "key": str,
+    "point": {"mode": str, "n_cues": int, "n_bits": int, "param": str, "value": (float, None)},
+    "device": (dict, None),
+    "t_age_ms": float,
+    "counts": dict.fromkeys(COUNTS, int),
+    "streams": [{"counts": dict.fromkeys(COUNTS, int), "failed_ops": [int], "recall_ops": [int]}],
+    "duration_ms": float,
+    "wall_s": float,
+    "engine": str,
+}
+
 
 def device_for(config: SweepConfig, param: str, value: float | None, t_age_ms: float) -> RRAM | None:
     """The device of a point: None (reference), the base, or the base with ``param = value``.

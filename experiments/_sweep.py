@@ -1,4 +1,4 @@
-"""What both stress sweeps share (``spikemem stress ca3`` and ``spikemem stress rram``).
+"""What every sweep shares (today ``spikemem stress ca3`` and ``spikemem stress rram``).
 
 A sweep runs many *points* of one config and scores each; this module holds the parts
 that do not depend on what a point is:
@@ -6,19 +6,23 @@ that do not depend on what a point is:
 - option checks, all run before anything is simulated or any file opened;
 - launches: points grouped so that one simulation runs several of them;
 - the resume file: a JSON line per finished point, fsynced, so a killed sweep restarts
-  where it stopped (``--resume``);
-- running the launches here, in worker processes or on a Dask cluster, behind a progress bar;
+  where it stopped (``--resume``; its contract: :mod:`spikemem.experiments._resume`), and
+  the lock that keeps two runs off one output;
+- running the launches here, in worker processes or on a Dask cluster, behind a progress bar
+  (what each fault becomes: :mod:`spikemem.experiments._launch`);
 - the HDF5 file a sweep writes (atomically) and its provenance.
 
-A config has ``points()`` (each point with a ``key``, ``mode``, ``n_cues`` and ``n_bits``),
-``digest()`` (hash of the config: resume entries of another config are ignored), ``target``,
-``modes``, ``target_options`` (``KEY=VALUE`` texts) and, where points can share a launch,
-``batch`` (points per launch; 0: every point of a mode and size).
+Nothing here knows what a point is. A config has ``points()`` (each point with a ``key``,
+unique in the sweep, and a ``shape``: a short text, equal for points that can share one
+launch, e.g. one network structure), ``digest()`` (hash of the config: a resume file of
+another config is refused), ``target``, ``target_options`` (``KEY=VALUE`` texts) and, where
+points can share a launch, ``batch`` (points per launch; 0: every point of a shape). Config
+and points must pickle (worker processes and Dask workers receive them).
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterable
@@ -32,6 +36,8 @@ from spikemem.cache import cache_dir
 from spikemem.errors import ValidationError
 from spikemem.network import Network
 from spikemem.target_options import maps_only, parse_options
+
+from . import _launch, _resume
 
 #: ``run_launch(points, config)``: simulate a launch of points, one result dict (with the
 #: point's ``key``) per point. A top-level function, so worker processes can run it.
@@ -135,14 +141,16 @@ def sweep_target_options(texts: list[str]) -> tuple[str, ...]:
 
 def check_target(config: Any, network_of: Callable[[Any], Network]) -> None:
     """The target's own checks (no GPU, a feature it lacks, a device model it cannot carry,
-    an option it does not take) on ``network_of(point)`` for each mode's first point."""
+    an option it does not take) on ``network_of(point)`` for the first point of each shape."""
     from spikemem.targets import check_runs, resolve
 
     info, module, variant = resolve(config.target)
     check_runs(info)
     options = parse_options(config.target_options)
-    for mode in config.modes:
-        point = next(p for p in config.points() if p.mode == mode)
+    firsts: dict[str, Any] = {}
+    for point in config.points():
+        firsts.setdefault(point.shape, point)
+    for point in firsts.values():
         module.check(network_of(point), variant=variant, **options)
 
 
@@ -150,13 +158,13 @@ def check_target(config: Any, network_of: Callable[[Any], Network]) -> None:
 
 
 def launches(points: list[Any], batch: int) -> list[tuple[Any, ...]]:
-    """Points grouped into launches: one network shape (mode and size) each, at most
-    ``batch`` points (0: no limit); ``batch`` 1 keeps every point apart."""
+    """Points grouped into launches: one ``shape`` each, at most ``batch`` points (0: no
+    limit); ``batch`` 1 keeps every point apart."""
     if batch == 1:
         return [(p,) for p in points]
-    shapes: dict[tuple[str, int, int], list[Any]] = {}
+    shapes: dict[str, list[Any]] = {}
     for p in points:
-        shapes.setdefault((p.mode, p.n_cues, p.n_bits), []).append(p)
+        shapes.setdefault(p.shape, []).append(p)
     out = []
     for group in shapes.values():
         size = batch or len(group)
@@ -164,29 +172,22 @@ def launches(points: list[Any], batch: int) -> list[tuple[Any, ...]]:
     return out
 
 
-def resume_path(config: Any, out: str | None, kind: str = "ca3") -> Path:
+def resume_path(config: Any, out: str | None, kind: str = "sweep") -> Path:
     """Where finished points of a ``spikemem stress KIND`` sweep are kept while it runs."""
     if out:
         return Path(f"{out}.resume.jsonl")
     return cache_dir("stress") / f"{kind}-{config.digest()}.jsonl"
 
 
-def load_resume(path: Path, config: Any) -> dict[str, dict[str, Any]]:
-    """Finished points of this config from a resume file (a torn last line is ignored)."""
-    done: dict[str, dict[str, Any]] = {}
-    if not path.exists():
-        return done
-    wanted = {p.key for p in config.points()}
-    digest = config.digest()
-    with open(path) as fh:
-        for line in fh:
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if entry.get("config") == digest and entry.get("result", {}).get("key") in wanted:
-                done[entry["result"]["key"]] = entry["result"]
-    return done
+def load_resume(path: Path, config: Any, schema: _resume.Schema = None) -> dict[str, dict[str, Any]]:
+    """Finished points of this config from a resume file, by key (:func:`_resume.load`)."""
+    return _resume.load(path, config, schema)
+
+
+def claimed(resume_file: Path, out: str | None) -> contextlib.AbstractContextManager[None]:
+    """The lock on a sweep's output and resume file, held for a block (:func:`_resume.claimed`):
+    a second run on the same ``--out`` is refused at once, naming the run that holds it."""
+    return _resume.claimed(resume_file, f"--out {out}" if out else f"resume file {resume_file}")
 
 
 # --- running the sweep -----------------------------------------------------------------------
@@ -200,80 +201,88 @@ def sweep(
     workers: int = 1,
     scheduler: str | None = None,
     progress: bool = True,
-    desc: str = "stress ca3",
+    desc: str = "sweep",
+    schema: _resume.Schema = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Run every point not already in ``resume_file`` (with ``resume``); results in grid order.
 
     The points to run are grouped by :func:`launches` (``config.batch`` to a launch, 1 if
-    the config has no ``batch``) and each launch goes to ``run_launch(points, config)``.
-    Every finished point is appended to ``resume_file`` at once. Returns the results and
-    how many came from the resume file.
+    the config has no ``batch``) and each launch goes to ``run_launch(points, config)``:
+    here, in ``workers`` processes, or on the Dask cluster at ``scheduler``. Every finished
+    point is appended to ``resume_file`` at once; ``schema`` (:data:`._resume.Schema`) is what
+    each result must look like, checked on the resume file's entries before any work and on
+    each new result before it is recorded. Returns the results and how many came from the
+    resume file. A launch that fails, or a cluster that is lost, stops the sweep with one
+    line (:class:`~spikemem.experiments._launch.SweepStopped`); the finished points stay in
+    the resume file.
     """
-    points, digest = config.points(), config.digest()
-    done = load_resume(resume_file, config) if resume else {}
+    points = config.points()
+    done = _resume.load(resume_file, config, schema) if resume else {}
+    resumed = len(done)
     todo = [p for p in points if p.key not in done]
     units = launches(todo, getattr(config, "batch", 1))
     from tqdm import tqdm
 
-    bar = tqdm(total=len(todo) + len(done), initial=len(done), desc=desc, unit="point", disable=not progress)
-    with open(resume_file, "a" if resume else "w") as log, bar:
+    bar = tqdm(total=len(points), initial=resumed, desc=desc, unit="point", disable=not progress)
+    here = workers == 1 and not scheduler
+    with _resume.Log(resume_file, config, done) as log, bar, _launch.interruptible(here):
         work = run_launch
-        if workers == 1 and not scheduler and any(len(unit) > 1 for unit in units):
+        if here and any(len(unit) > 1 for unit in units):
             work = partial(_announced, bar, run_launch)
-        for results in _execute(units, config, workers, scheduler, work):
-            for result in results:
-                done[result["key"]] = result
-                log.write(json.dumps({"config": digest, "result": result}) + "\n")
-                log.flush()
-                os.fsync(log.fileno())
-                bar.update(1)
-    return [done[p.key] for p in points], len(points) - len(todo)
+        try:
+            with contextlib.closing(_launch.execute(units, config, work, workers, scheduler)) as finished:
+                for unit, results in finished:
+                    for result in _checked(unit, results, schema):
+                        done[result["key"]] = result
+                        log.add(result)
+                        bar.update(1)
+        except (_launch.LaunchFailed, _launch.ClusterError) as exc:
+            raise _launch.SweepStopped(exc, len(done), resume_file) from exc
+    return [done[p.key] for p in points], resumed
+
+
+def _checked(unit: tuple[Any, ...], results: list[dict[str, Any]], schema: _resume.Schema) -> list[dict[str, Any]]:
+    """A launch's results, one per point of the launch, each fitting ``schema``."""
+    keys = [p.key for p in unit]
+    got = [r.get("key") if isinstance(r, dict) else None for r in results]
+    if sorted(map(str, got)) != sorted(keys):
+        raise _launch.LaunchFailed(unit, "", ValueError(f"it returned results for {got}, not for {keys}"))
+    for result in results:
+        problem = _resume.schema_problem(result, schema, "result") if schema is not None else None
+        if problem:
+            raise _launch.LaunchFailed(unit, "", ValueError(f"its result does not fit the result schema: {problem}"))
+    return results
 
 
 def _announced(bar: Any, run_launch: LaunchRunner, points: tuple[Any, ...], config: Any) -> list[dict[str, Any]]:
     """``run_launch(points, config)``, the bar saying what runs meanwhile (a stacked launch of
     many points finishes them all at once, after its whole build and run)."""
-    first = points[0]
-    shown = f"{len(points)} x {first.mode} {first.n_cues}x{first.n_bits} in one launch" if len(points) > 1 else ""
+    shown = f"{len(points)} x {points[0].shape} in one launch" if len(points) > 1 else ""
     bar.set_postfix_str(shown)
     return run_launch(points, config)
 
 
-def _execute(
-    units: list[tuple[Any, ...]],
-    config: Any,
-    workers: int,
-    scheduler: str | None,
-    run_launch: LaunchRunner,
-) -> Iterable[list[dict[str, Any]]]:
-    """``run_launch(unit, config)`` for every launch, here, in worker processes or on Dask."""
-    if not units:
-        return
-    if scheduler:
-        from dask.distributed import Client, as_completed
-
-        with Client(scheduler) as client:
-            client.run(_import_brian2)  # Brian2 must first be imported in a worker's main thread
-            futures = client.map(run_launch, units, config=config, pure=False)
-            for future in as_completed(futures):
-                yield future.result()
-        return
-    if workers == 1:
-        for unit in units:
-            yield run_launch(unit, config)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(run_launch, unit, config) for unit in units]
-        for future in as_completed(futures):
-            yield future.result()
+def check_scheduler(address: str | None) -> str | None:
+    """``--scheduler``: None, or a Dask scheduler address with ``dask.distributed`` installed."""
+    if not address:
+        return None
+    try:
+        from . import _dask
+    except ImportError:
+        raise ValidationError(
+            "--scheduler",
+            address,
+            'a Dask scheduler address with dask.distributed installed (pip install "spikemem[dask]"); '
+            "or leave it out to run here",
+        ) from None
+    return _dask.check_address(address)
 
 
-def _import_brian2() -> None:
-    """Brian2 installs a SIGINT handler on import, which only the main thread may do."""
-    import brian2  # noqa: F401
+#: ``--scheduler``'s help, the same on every sweep.
+SCHEDULER_HELP = (
+    "run the launches on a Dask cluster: the scheduler's address (tcp://HOST:PORT); needs spikemem[dask] "
+    "here and spikemem installed on the workers (README: Sweeps on a cluster)"
+)
 
 
 # --- table cells and the HDF5 file ---------------------------------------------------------

@@ -4,7 +4,7 @@
 [--prog-noise 0.01,...] [--read-noise ...] [--levels 256,...,2] [--stuck-off ...] [--stuck-on ...]
 [--t-inf 1s,1h,1d,1mo,1y] [--modes fidelity,functional] [--sizes 20x20] [--ops 120] [--seeds 4]
 [--threshold 0.99] [--target brian2] [--option KEY=VALUE ...] [--out rram.h5] [--plot rram.png]
-[--resume] [--workers P]``
+[--resume] [--workers P] [--scheduler ADDRESS]``
 
 Both CA3 modes run learn-then-recall streams with the device under both memory
 projections; each swept parameter replaces one field of the base device (``--rram``,
@@ -38,12 +38,14 @@ import numpy as np
 from spikemem.errors import ValidationError
 from spikemem.experiment import Experiment, Report, check_output_paths
 from spikemem.hardware.devices.rram import DRIFT_MODELS, parse_device
-from spikemem.models.ca3 import MATCHES, MODES, ca3_network, circuit
+from spikemem.models.ca3 import MATCHES, MODES, ca3_network, circuit, duration_ms
 from spikemem.network import Network
+from spikemem.plotting import save_figure
 from spikemem.target_options import add_argument as add_option_argument
 
+from . import _budget, _sweep
 from . import _rram_sweep as rs
-from . import _sweep
+from .ca3_stress import check_query_bits
 
 FORMAT = "spikemem-stress-rram/1"
 #: CLI option and default values of each swept parameter (mildest first).
@@ -107,6 +109,20 @@ def parse_values(param: str, text: str) -> tuple[float, ...]:
     return tuple(sorted(set(values)))
 
 
+def check_budget(config: rs.SweepConfig, workers: int) -> int:
+    """Refuse a sweep too big for this machine, counting its streams without listing them
+    (:mod:`._budget`); return how many streams it holds at once (a point stacks its seeds)."""
+    runs = 1 + sum(len(values) for _, values in config.params)
+    n_points = len(config.modes) * len(config.sizes) * runs
+    streams = n_points * config.seeds
+    counts = ((len(config.modes), "mode"), (len(config.sizes), "size"), (runs, "device setting"))
+    counts += ((config.seeds, "seed"),)
+    grid = " x ".join(_budget.counted(n, noun) for n, noun in counts)
+    at_once = config.seeds * min(workers, n_points)
+    _budget.check_sweep(streams, grid, "--seeds", config.seeds, config.ops, at_once, workers)
+    return at_once
+
+
 def config_from_args(args: argparse.Namespace) -> rs.SweepConfig:
     """Validate the options into a :class:`~spikemem.experiments._rram_sweep.SweepConfig`.
 
@@ -127,10 +143,12 @@ def config_from_args(args: argparse.Namespace) -> rs.SweepConfig:
         raise ValidationError("--seed", args.seed, "an integer >= 0")
     threshold = _sweep.parse_fraction("--threshold", args.threshold, low_open=True)
     target = _sweep.parse_target(args.target)
+    sizes = _sweep.parse_sizes(args.sizes)
+    check_query_bits(_sweep.parse_query_bits(args.query_bits), sizes)
     config = rs.SweepConfig(
         params=params,
         modes=modes,
-        sizes=_sweep.parse_sizes(args.sizes),
+        sizes=sizes,
         base=args.rram,
         drift_model=args.drift_model,
         ops=_sweep.parse_count("--ops", args.ops),
@@ -170,7 +188,7 @@ COLUMNS = [
     "missed bits",
     "false bits",
     "overwrites ok",
-    "",
+    "verdict",
 ]
 
 
@@ -332,8 +350,7 @@ def plot(config: rs.SweepConfig, rows: list[dict[str, Any]], breaks: list[dict[s
     axes.flat[0].legend(fontsize=7, title="dotted: no device; bar: breaks", title_fontsize=7)
     fig.suptitle(f"CA3 on {config.base} devices, {config.seeds} streams x {config.ops} ops", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _x(name: str, value: float) -> float:
@@ -384,6 +401,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plot", help="draw accuracy vs each parameter to this image file")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
     p.add_argument("--resume", action="store_true", help="skip points a killed run already finished")
+    p.add_argument("--scheduler", help=_sweep.SCHEDULER_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -393,25 +411,38 @@ def run(args: argparse.Namespace) -> Report:
 
     config = config_from_args(args)
     workers = _sweep.parse_count("--workers", args.workers)
+    at_once = check_budget(config, workers)
     check_output_paths(args)
+    scheduler = _sweep.check_scheduler(getattr(args, "scheduler", None))
     device = config.base_device()
 
     def one_stream(point: rs.SweepPoint) -> Network:  # a stream of the point, the base device under it
         schedules, _ = rs.phased_schedules(config, point.mode, point.n_cues, point.n_bits)
-        return ca3_network(schedules[0], point.mode, device=device)
+        network = ca3_network(schedules[0], point.mode, device=device)
+        _budget.check_shape(network, duration_ms(schedules[0], point.mode), point.n_cues, point.n_bits, at_once)
+        return network
 
     _sweep.check_target(config, one_stream)
     started = now_utc()
     resume_file = _sweep.resume_path(config, args.out, "rram")
-    results, resumed = _sweep.sweep(
-        config, resume_file, rs.run_launch, args.resume, workers, None, not args.no_progress, "stress rram"
-    )
-    rows, breaks = rs.summarise(config, results)
     files = []
-    if args.out:
-        write_hdf5(args.out, config, results, rows, breaks, started)
-        resume_file.unlink(missing_ok=True)
-        files.append(args.out)
+    with _sweep.claimed(resume_file, args.out):
+        results, resumed = _sweep.sweep(
+            config,
+            resume_file,
+            rs.run_launch,
+            args.resume,
+            workers,
+            scheduler,
+            not args.no_progress,
+            "stress rram",
+            rs.RESULT_SCHEMA,
+        )
+        rows, breaks = rs.summarise(config, results)
+        if args.out:
+            write_hdf5(args.out, config, results, rows, breaks, started)
+            resume_file.unlink(missing_ok=True)
+            files.append(args.out)
     if args.plot:
         plot(config, rows, breaks, args.plot)
         files.append(args.plot)

@@ -84,10 +84,11 @@ from spikemem.models.ca3 import (
     run_ca3,
     run_ca3_batch,
 )
+from spikemem.plotting import save_figure
 from spikemem.target_options import add_argument as add_option_argument
 from spikemem.target_options import parse_options
 
-from . import _sweep
+from . import _budget, _sweep
 
 FORMAT = "spikemem-stress-ca3/1"
 DEFAULTS = {
@@ -161,6 +162,26 @@ class Point:
     def key(self) -> str:
         return f"{self.mode}/{self.n_cues}x{self.n_bits}/{self.spacing}/seed{self.seed}"
 
+    @property
+    def shape(self) -> str:
+        """Points of one shape (mode and size: one network structure) can share a launch."""
+        return f"{self.mode} {self.n_cues}x{self.n_bits}"
+
+
+#: What a point's result holds (the resume file's entries are checked against it).
+RESULT_SCHEMA = {
+    "key": str,
+    "point": {"mode": str, "n_cues": int, "n_bits": int, "spacing": str, "seed": int},
+    "counts": dict.fromkeys(COUNTS, int),
+    "failed_ops": [int],
+    "duration_ms": float,
+    "wall_s": float,
+    "build_s": float,
+    "run_s": float,
+    "engine": str,
+    "launch_points": int,
+}
+
 
 # --- option parsing (every check runs before anything is simulated) ------------------
 
@@ -214,6 +235,28 @@ def parse_batch(text: str, target: str) -> int:
     return int(value)
 
 
+def check_budget(config: StressConfig, workers: int) -> int:
+    """Refuse a sweep too big for this machine, counting its points without listing them
+    (:mod:`._budget`); return how many streams it holds at once (workers x per launch)."""
+    per_shape = len(config.spacings) * config.seeds
+    per_launch = per_shape if config.batch == 0 else min(config.batch, per_shape)
+    n_points = len(config.modes) * len(config.sizes) * per_shape
+    counts = ((len(config.modes), "mode"), (len(config.sizes), "size"), (len(config.spacings), "spacing"))
+    grid = " x ".join(_budget.counted(n, noun) for n, noun in (*counts, (config.seeds, "seed")))
+    at_once = per_launch * min(workers, -(-n_points // per_launch))
+    _budget.check_sweep(n_points, grid, "--seeds", config.seeds, config.ops, at_once, workers)
+    return at_once
+
+
+def check_query_bits(query_bits: tuple[int, int], sizes: tuple[tuple[int, int], ...]) -> None:
+    """A content query cannot ask for more bits than the smallest memory has."""
+    fewest = min(m for _, m in sizes)
+    if query_bits[1] > fewest:
+        raise ValidationError(
+            "--query-bits", f"{query_bits[0]}-{query_bits[1]}", f"at most {fewest} bits (the bits of the smallest size)"
+        )
+
+
 def config_from_args(args: argparse.Namespace) -> StressConfig:
     """Validate the command-line options into a :class:`StressConfig`."""
     modes = _sweep.parse_choices("--modes", args.modes, MODES, "fidelity and/or functional")
@@ -223,8 +266,10 @@ def config_from_args(args: argparse.Namespace) -> StressConfig:
             check_spacing_label(mode, label)
     matches = _sweep.parse_choices("--matches", args.matches, MATCHES)
     target = _sweep.parse_target(args.target)
+    sizes = _sweep.parse_sizes(args.sizes)
+    check_query_bits(_sweep.parse_query_bits(args.query_bits), sizes)
     return StressConfig(
-        sizes=_sweep.parse_sizes(args.sizes),
+        sizes=sizes,
         spacings=spacings,
         modes=modes,
         ops=_sweep.parse_count("--ops", args.ops),
@@ -448,6 +493,12 @@ def load_stress(path: str | os.PathLike[str]) -> dict[str, Any]:
     return _sweep.read_stress_file(path, FORMAT, "spikemem stress ca3")
 
 
+def _stacked(k: int, n: int) -> dict[str, Any]:
+    """Line and marker sizes for series ``k`` of ``n``: each drawn thinner than the one
+    before, so series that coincide (often, at 100 %) stay visible as rings."""
+    return {"markersize": 3 + 2.5 * (n - k), "linewidth": 0.8 + 0.9 * (n - 1 - k), "alpha": 0.85, "zorder": 2 + k}
+
+
 def plot(rows: list[dict[str, Any]], path: str) -> None:
     """Recall accuracy vs spacing (one line per mode x size) and vs size (one per mode x spacing)."""
     import matplotlib
@@ -456,14 +507,18 @@ def plot(rows: list[dict[str, Any]], path: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for (mode, n, m), group in _groups(rows, ("mode", "n_cues", "n_bits")).items():
+    by_size = _groups(rows, ("mode", "n_cues", "n_bits"))
+    for k, ((mode, n, m), group) in enumerate(by_size.items()):
         group.sort(key=lambda r: r["gaps"]["learn"])
         x = [r["gaps"]["learn"] for r in group]
-        left.plot(x, [100 * r["recall_accuracy"] for r in group], circuit(mode).marker, label=f"{mode} {n}x{m}")
-    for (mode, spacing), group in _groups(rows, ("mode", "spacing")).items():
+        y = [100 * r["recall_accuracy"] for r in group]
+        left.plot(x, y, circuit(mode).marker, label=f"{mode} {n}x{m}", **_stacked(k, len(by_size)))
+    by_spacing = _groups(rows, ("mode", "spacing"))
+    for k, ((mode, spacing), group) in enumerate(by_spacing.items()):
         group.sort(key=lambda r: r["n_cues"] * r["n_bits"])
         x = [r["n_cues"] * r["n_bits"] for r in group]
-        right.plot(x, [100 * r["recall_accuracy"] for r in group], circuit(mode).marker, label=f"{mode} {spacing}")
+        y = [100 * r["recall_accuracy"] for r in group]
+        right.plot(x, y, circuit(mode).marker, label=f"{mode} {spacing}", **_stacked(k, len(by_spacing)))
     left.set_xlabel("gap after a learn (ms)")
     right.set_xlabel("memory size N x M (synapses per direction)")
     right.set_xscale("log")
@@ -475,8 +530,7 @@ def plot(rows: list[dict[str, Any]], path: str) -> None:
     left.set_title("accuracy vs operation spacing")
     right.set_title("accuracy vs size")
     fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def _groups(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
@@ -521,11 +575,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--plot", help="draw accuracy vs spacing and vs size to this image file")
     p.add_argument("--workers", type=int, default=1, help="parallel worker processes (default 1)")
     p.add_argument("--resume", action="store_true", help="skip points a killed run already finished")
-    p.add_argument(
-        "--scheduler",
-        help="run points on a Dask cluster: scheduler address; needs dask.distributed, and workers started with "
-        "--nthreads 1 (Brian2 keeps global state)",
-    )
+    p.add_argument("--scheduler", help=_sweep.SCHEDULER_HELP)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -535,30 +585,38 @@ def run(args: argparse.Namespace) -> Report:
 
     config = config_from_args(args)
     workers = _sweep.parse_count("--workers", args.workers)
+    at_once = check_budget(config, workers)
     check_output_paths(args)
-    if args.scheduler:
-        try:
-            import dask.distributed  # noqa: F401
-        except ImportError:
-            raise ValidationError(
-                "--scheduler",
-                args.scheduler,
-                "a Dask scheduler address with dask.distributed installed "
-                "(pip install distributed); or leave it out to run here",
-            ) from None
+    scheduler = _sweep.check_scheduler(args.scheduler)
     device = config.device()
-    _sweep.check_target(config, lambda p: ca3_network(point_schedule(p, config), p.mode, device=device))
+
+    def network_of(point: Point) -> Any:  # a point's network, refused if that many would not fit
+        schedule = point_schedule(point, config)
+        network = ca3_network(schedule, point.mode, device=device)
+        _budget.check_shape(network, duration_ms(schedule, point.mode), point.n_cues, point.n_bits, at_once)
+        return network
+
+    _sweep.check_target(config, network_of)
     started = now_utc()
-    resume_file = _sweep.resume_path(config, args.out)
-    results, resumed = _sweep.sweep(
-        config, resume_file, run_launch, args.resume, workers, args.scheduler, not args.no_progress
-    )
-    rows = summarise(results)
+    resume_file = _sweep.resume_path(config, args.out, "ca3")
     files = []
-    if args.out:
-        write_hdf5(args.out, config, results, rows, started)
-        resume_file.unlink(missing_ok=True)
-        files.append(args.out)
+    with _sweep.claimed(resume_file, args.out):
+        results, resumed = _sweep.sweep(
+            config,
+            resume_file,
+            run_launch,
+            args.resume,
+            workers,
+            scheduler,
+            not args.no_progress,
+            "stress ca3",
+            RESULT_SCHEMA,
+        )
+        rows = summarise(results)
+        if args.out:
+            write_hdf5(args.out, config, results, rows, started)
+            resume_file.unlink(missing_ok=True)
+            files.append(args.out)
     if args.plot:
         plot(rows, args.plot)
         files.append(args.plot)

@@ -11,7 +11,7 @@ import pytest
 
 from spikemem.errors import UnsupportedFeature, ValidationError
 from spikemem.experiment import all_experiments
-from spikemem.experiments import _sweep
+from spikemem.experiments import _resume, _sweep
 from spikemem.experiments import ca3_stress as stress
 from spikemem.models.ca3 import Op, Schedule, circuit, expected_answers, respace
 
@@ -180,7 +180,7 @@ def resumed_sweep(tmp_path_factory):
     done["wall_s"] = 12345.0  # a marker: the sweep must reuse this entry, not rerun it
     resume = _sweep.resume_path(config, str(out))
     with open(resume, "w") as fh:
-        fh.write(json.dumps({"config": "another-config", "result": {**done, "wall_s": 1.0}}) + "\n")
+        fh.write(json.dumps(_resume.header(config)) + "\n")
         fh.write(json.dumps({"config": config.digest(), "result": done}) + "\n")
         fh.write('{"config": "' + config.digest() + '", "result": {"key": "fidel')  # torn by the kill
     report = stress.run(args)
