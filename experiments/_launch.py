@@ -22,9 +22,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from spikemem.errors import RunFailed, SpikememError
@@ -102,7 +104,11 @@ def interruptible(here: bool = True) -> Iterator[None]:
     process before it stops its workers. Brian2 installs, on import, a handler that ends a
     running simulation at its current step and lets the program go on (the sweep would score
     and record the cut-short run): where launches run ``here``, it is imported first, so the
-    sweep's handler is the one in force. Outside the main thread, nothing changes."""
+    sweep's handler is the one in force. Outside the main thread, nothing changes.
+
+    A signal that lands while Python runs a finalizer (a ``__del__``, a weakref callback)
+    raises there, and Python only prints it ("Exception ignored in ...") and goes on: such
+    an interrupt is kept instead, and :func:`raise_kept` raises it where the sweep next looks."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -113,12 +119,34 @@ def interruptible(here: bool = True) -> Iterator[None]:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if before[signal.SIGTERM] in (signal.SIG_DFL, None):
         signal.signal(signal.SIGTERM, _interrupt)
+    unraisable = sys.unraisablehook
+    sys.unraisablehook = partial(_keep_interrupts, unraisable)
     try:
         yield
+        raise_kept()
     finally:
+        sys.unraisablehook = unraisable
+        _kept.clear()
         for sig, handler in before.items():
             if handler is not None:
                 signal.signal(sig, handler)
+
+
+def raise_kept() -> None:
+    """Raise the interrupt a finalizer swallowed (:func:`interruptible`), if there was one."""
+    if _kept:
+        raise _kept.pop()
+
+
+#: Interrupts that landed in a finalizer, raised again by :func:`raise_kept`.
+_kept: list[BaseException] = []
+
+
+def _keep_interrupts(unraisable: Callable[[Any], None], info: Any) -> None:
+    if isinstance(info.exc_value, KeyboardInterrupt):
+        _kept.append(info.exc_value)
+    else:
+        unraisable(info)
 
 
 def _interrupt(signum: int, frame: Any) -> None:

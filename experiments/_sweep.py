@@ -232,6 +232,7 @@ def sweep(
         try:
             with contextlib.closing(_launch.execute(units, config, work, workers, scheduler)) as finished:
                 for unit, results in finished:
+                    _launch.raise_kept()  # an interrupt during this launch: it is not recorded
                     for result in _checked(unit, results, schema):
                         done[result["key"]] = result
                         log.add(result)

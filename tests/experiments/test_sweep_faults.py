@@ -204,6 +204,32 @@ def test_ctrl_c_during_a_launch_here_stops_the_sweep_and_records_no_cut_short_po
     assert all(result_numbers(r) == reference[r["key"]] for r in recorded)
 
 
+class _InterruptedWhileCollected:
+    """An object whose finalizer is where Ctrl-C lands: Python prints such an exception and
+    goes on, so a sweep that trusted KeyboardInterrupt alone would finish and exit 0."""
+
+    def __del__(self) -> None:
+        raise KeyboardInterrupt("SIGINT")
+
+
+def launch_interrupted_in_a_finalizer(points, config, stop_key):
+    results = stress.run_launch(points, config)
+    if points[0].key == stop_key:
+        _InterruptedWhileCollected()  # collected at once: its __del__ raises inside Python's finalizer call
+    return results
+
+
+def test_ctrl_c_that_lands_in_a_finalizer_still_stops_the_sweep(tmp_path, config, reference):
+    stop = config.points()[1].key
+    resume = tmp_path / "resume.jsonl"
+    run_launch = partial(launch_interrupted_in_a_finalizer, stop_key=stop)
+    with pytest.raises(KeyboardInterrupt):
+        _sweep.sweep(config, resume, run_launch, progress=False, schema=stress.RESULT_SCHEMA)
+    kept = results_in(resume)
+    assert [r["key"] for r in kept] == [config.points()[0].key]  # the interrupted launch is not recorded
+    assert result_numbers(kept[0]) == reference[kept[0]["key"]]
+
+
 # --- two runs on one output ---------------------------------------------------------------------
 
 
