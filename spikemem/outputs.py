@@ -52,6 +52,9 @@ def check_output(field: str, path: str | os.PathLike[str], kind: str = "file") -
         if kind == "folder" and not stat.S_ISDIR(mode):
             raise ValidationError(field, text, f"a folder name ({text!r} is a file)")
     parent = target.absolute().parent
+    if kind == "folder":  # a folder output is made with its missing parents: the nearest one there must take it
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
     if not parent.is_dir():
         raise ValidationError(field, text, f"a path in an existing folder ({str(parent)!r} is not one)")
     if not _can_create_in(parent):

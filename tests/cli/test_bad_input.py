@@ -202,3 +202,17 @@ def test_inputs_that_used_to_give_a_wrong_result_silently(tmp_path, monkeypatch,
 def test_refusals_name_the_option_typed(argv, field, tmp_path, monkeypatch, capsys, nothing_runs):
     monkeypatch.chdir(tmp_path)
     refused(argv, field, capsys, tmp_path)
+
+
+def test_a_build_folder_may_need_parents_made_but_not_in_a_folder_nobody_can_write(tmp_path):
+    from spikemem.errors import ValidationError
+    from spikemem.outputs import check_output
+
+    assert (
+        check_output("option build_dir", tmp_path / "not" / "yet" / "there", "folder")
+        == tmp_path / "not" / "yet" / "there"
+    )
+    with pytest.raises(ValidationError, match="a folder you can write to \\('/proc' is not\\)"):
+        check_output("option build_dir", "/proc/not/yet", "folder")
+    with pytest.raises(ValidationError, match="an existing folder"):
+        check_output("--out", tmp_path / "not" / "r.h5", "file")
