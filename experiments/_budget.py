@@ -9,6 +9,8 @@ against the memory once it is built (:func:`check_shape`), all before anything r
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
 from spikemem import budget
@@ -22,15 +24,18 @@ BYTES_PER_OP = 2048
 
 
 def check_sweep(
-    n_points: int, grid: str, points_field: str, points_value: Any, ops: int, streams_at_once: int, workers: int
+    grid: Sequence[tuple[int, str]], points_field: str, points_value: Any, ops: int, streams_at_once: int, workers: int
 ) -> None:
     """Refuse a sweep whose points, streams or workers would not fit this machine.
 
-    ``grid`` says how ``n_points`` came about (``2 modes x 2 sizes x 4 spacings x 10
-    seeds``); ``points_field`` is the option to name (the one that grows it the most).
+    ``grid`` is the sweep's axes as ``(length, noun)`` pairs (``(2, "mode"), (4, "spacing")``);
+    its points are their product. ``points_field`` is the option to name (the one that grows
+    it the most).
     """
+    n_points = math.prod(n for n, _ in grid)
+    axes = " x ".join(counted(n, noun) for n, noun in grid)
     budget.check_cores("--workers", workers, "worker processes")
-    budget.check_bytes(points_field, points_value, n_points * BYTES_PER_POINT, f"{n_points:.3g} points: {grid}")
+    budget.check_bytes(points_field, points_value, n_points * BYTES_PER_POINT, f"{n_points:.3g} points: {axes}")
     budget.check_bytes(
         "--ops", ops, ops * streams_at_once * BYTES_PER_OP, f"{counted(streams_at_once, 'stream')} of {ops} ops at once"
     )

@@ -114,12 +114,9 @@ def check_budget(config: rs.SweepConfig, workers: int) -> int:
     (:mod:`._budget`); return how many streams it holds at once (a point stacks its seeds)."""
     runs = 1 + sum(len(values) for _, values in config.params)
     n_points = len(config.modes) * len(config.sizes) * runs
-    streams = n_points * config.seeds
-    counts = ((len(config.modes), "mode"), (len(config.sizes), "size"), (runs, "device setting"))
-    counts += ((config.seeds, "seed"),)
-    grid = " x ".join(_budget.counted(n, noun) for n, noun in counts)
+    grid = ((len(config.modes), "mode"), (len(config.sizes), "size"), (runs, "device setting"), (config.seeds, "seed"))
     at_once = config.seeds * min(workers, n_points)
-    _budget.check_sweep(streams, grid, "--seeds", config.seeds, config.ops, at_once, workers)
+    _budget.check_sweep(grid, "--seeds", config.seeds, config.ops, at_once, workers)
     return at_once
 
 

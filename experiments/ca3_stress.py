@@ -241,10 +241,9 @@ def check_budget(config: StressConfig, workers: int) -> int:
     per_shape = len(config.spacings) * config.seeds
     per_launch = per_shape if config.batch == 0 else min(config.batch, per_shape)
     n_points = len(config.modes) * len(config.sizes) * per_shape
-    counts = ((len(config.modes), "mode"), (len(config.sizes), "size"), (len(config.spacings), "spacing"))
-    grid = " x ".join(_budget.counted(n, noun) for n, noun in (*counts, (config.seeds, "seed")))
+    grid = ((len(config.modes), "mode"), (len(config.sizes), "size"), (len(config.spacings), "spacing"))
     at_once = per_launch * min(workers, -(-n_points // per_launch))
-    _budget.check_sweep(n_points, grid, "--seeds", config.seeds, config.ops, at_once, workers)
+    _budget.check_sweep((*grid, (config.seeds, "seed")), "--seeds", config.seeds, config.ops, at_once, workers)
     return at_once
 
 
