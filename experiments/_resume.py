@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from spikemem.errors import SpikememError
+from spikemem.outputs import replacing
 
 #: The header's ``resume`` value: the version of this contract.
 FORMAT = "spikemem-sweep/1"
@@ -249,16 +250,12 @@ class Log:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """``text`` into ``path`` through a temporary file and a rename (never half-written)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    """``text`` into ``path`` through :func:`spikemem.outputs.replacing` (never half-written),
+    on disk before it returns: the file and then its folder fsynced."""
+    with replacing(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
     _fsync_folder(path.parent)
 
 
