@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import json
-from collections import defaultdict
 
 import pytest
+from _spikes import recorded_spikes
 
 from spikemem.models.ca3 import EXP1_DURATION_MS, EXP2_DURATION_MS, encode, paper_schedule, run_ca3
 
@@ -26,14 +25,6 @@ RECORDED = [
 ]
 
 
-def read_table(path) -> dict[str, set[tuple[int, int]]]:
-    table: dict[str, set[tuple[int, int]]] = defaultdict(set)
-    with open(path, newline="") as fh:
-        for row in csv.DictReader(fh):
-            table[row["population"]].add((int(row["t_ms"]), int(row["neuron"])))
-    return table
-
-
 def simulated(results, pop: str) -> set[tuple[int, int]]:
     st = results.spikes[pop]
     return {(int(round(t)), int(i)) for t, i in zip(st.times, st.indices, strict=True)}
@@ -47,7 +38,7 @@ def simulated(results, pop: str) -> set[tuple[int, int]]:
     ],
 )
 def test_every_recorded_spike_reproduced(reference_dir, name, csv_name, duration, n_spikes):
-    table = read_table(reference_dir / csv_name)
+    table = recorded_spikes(reference_dir / csv_name)
     assert sum(len(v) for v in table.values()) == n_spikes
     schedule = paper_schedule(name)
     run = run_ca3(schedule, mode="fidelity", target="brian2:numpy", record="all")
@@ -63,7 +54,7 @@ def test_encoding_reproduces_the_recorded_inputs(reference_dir):
     inputs = encode(paper_schedule("exp2"), "fidelity")
     assert [sorted(x) for x in inputs["INcue"]] == [sorted(x) for x in exp2["cue"]]
     assert [sorted(x) for x in inputs["INcont"]] == [sorted(x) for x in exp2["cont"]]
-    table = read_table(reference_dir / "exp1_functional_spikes.csv")
+    table = recorded_spikes(reference_dir / "exp1_functional_spikes.csv")
     inputs = encode(paper_schedule("exp1"), "fidelity")
     got_cue = {(int(t), i) for i, times in enumerate(inputs["INcue"]) for t in times}
     got_cont = {(int(t), i) for i, times in enumerate(inputs["INcont"]) for t in times}
@@ -86,7 +77,7 @@ def test_fidelity_answers_match_the_paper():
 @pytest.mark.standalone
 def test_cpp_standalone_reproduces_the_recordings_too(reference_dir):
     """The same circuit through Brian2's C++ standalone device (a cold build takes about a minute)."""
-    table = read_table(reference_dir / "exp2_pyramidal_spikes.csv")
+    table = recorded_spikes(reference_dir / "exp2_pyramidal_spikes.csv")
     run = run_ca3(paper_schedule("exp2"), mode="fidelity", target="brian2:cpp_standalone", record="all")
     assert run.results.provenance["target"] == "brian2:cpp_standalone"
     assert sum(len(simulated(run.results, pop) ^ table[pop]) for pop in RECORDED) == 0

@@ -9,8 +9,6 @@ under the table's names.
 
 from __future__ import annotations
 
-import csv
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +34,9 @@ Spikes = dict[str, set[tuple[int, int]]]
 
 def reference(reference_dir: Path) -> Spikes:
     """Every recorded spike of exp. 1: population → {(ms, neuron)}."""
-    table: Spikes = defaultdict(set)
-    with open(reference_dir / "exp1_functional_spikes.csv", newline="") as fh:
-        for row in csv.DictReader(fh):
-            table[row["population"]].add((int(row["t_ms"]), int(row["neuron"])))
-    return dict(table)
+    from _spikes import recorded_spikes  # tests/ is on the path (pytest's rootdir, or __main__ below)
+
+    return recorded_spikes(reference_dir / "exp1_functional_spikes.csv")
 
 
 def _spikes(pop: Any, start: int = 0, size: int | None = None) -> set[tuple[int, int]]:
@@ -97,6 +93,7 @@ if __name__ == "__main__":  # python tests/pynn/_pynn_ca3.py [spinnaker|exact] [
 
     import spikemem.pynn.spinnaker as spinnaker
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     here = Path(__file__).resolve().parents[1] / "data" / "ca3_reference"
     semantics = sys.argv[1] if len(sys.argv) > 1 else "spinnaker"
     target = sys.argv[2] if len(sys.argv) > 2 else "brian2:numpy"
