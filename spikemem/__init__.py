@@ -8,24 +8,27 @@ import os as _os
 
 from .cells import IF_cond_exp, IF_curr_delta, IF_curr_exp
 from .connectors import AllToAll, Blocks, FixedProbability, FromList, OneToOne
+from .currents import DCSource, Injection, StepCurrentSource
 from .errors import SpikememError, TargetNotInstalled, UnsupportedFeature, ValidationError
 from .io import load_network, save_network
 from .network import Network, Population, Probe, Projection, SpikeSource
 from .results import Results, SpikeTrains, Trace, load_results
 from .simulate import simulate
 from .sources import Poisson, SpikeTimes
-from .synapses import STDP, Gate, GatedWrite, Static
+from .synapses import STDP, Gate, GatedWrite, Static, TsodyksMarkram
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AllToAll",
     "Blocks",
+    "DCSource",
     "FixedProbability",
     "FromList",
     "IF_cond_exp",
     "IF_curr_delta",
     "IF_curr_exp",
+    "Injection",
     "Network",
     "OneToOne",
     "Poisson",
@@ -41,8 +44,10 @@ __all__ = [
     "SpikeTrains",
     "SpikememError",
     "Static",
+    "StepCurrentSource",
     "TargetNotInstalled",
     "Trace",
+    "TsodyksMarkram",
     "UnsupportedFeature",
     "ValidationError",
     "load_network",

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .connectors import Blocks
+from .currents import Injection
 from .errors import ValidationError
 from .network import Network, Population, Probe, Projection
 from .results import Results, SpikeTrains, Trace
@@ -33,8 +34,8 @@ from .sources import SpikeTimes
 def stack(networks: Sequence[Network], name: str | None = None) -> Network:
     """One network holding every network of ``networks`` as an independent block.
 
-    The networks must have the same populations (names, sizes, cells), projections and
-    probes, and the same ``dt``; spike-time sources and initial potentials may differ.
+    The networks must have the same populations (names, sizes, cells), projections,
+    probes and current sources, and the same ``dt``; spike-time sources and initial potentials may differ.
     """
     nets = list(networks)
     if not nets or not all(isinstance(n, Network) for n in nets):
@@ -45,7 +46,9 @@ def stack(networks: Sequence[Network], name: str | None = None) -> Network:
     pops = [_stack_population([n.populations[p] for n in nets]) for p in range(len(first.populations))]
     projs = [_stack_projection(proj, copies) for proj in first.projections]
     probes = [Probe(p.target, p.variable, p.every_ms) for p in first.probes]
-    return Network(pops, projs, probes, dt=first.dt, name=name or f"{first.name}_x{copies}")
+    sizes = {p.name: p.size for p in first.populations}
+    currents = [_stack_injection(inj, sizes[inj.target], copies) for inj in first.currents]
+    return Network(pops, projs, probes, dt=first.dt, name=name or f"{first.name}_x{copies}", currents=currents)
 
 
 def replicate(network: Network, copies: int) -> Network:
@@ -108,6 +111,8 @@ def _same_structure(first: Network, other: Network, k: int) -> None:
         raise ValidationError(f"{field}.projections", [p.name for p in other.projections], "those of networks[0]")
     if other.probes != first.probes:
         raise ValidationError(f"{field}.probes", [p.target for p in other.probes], "those of networks[0]")
+    if other.currents != first.currents:
+        raise ValidationError(f"{field}.currents", [c.name for c in other.currents], "those of networks[0]")
 
 
 def _stack_population(pops: list[Population]) -> Population:
@@ -122,6 +127,12 @@ def _stack_population(pops: list[Population]) -> Population:
             [p.initial_v if p.initial_v is not None else np.full(p.size, p.cell.initial_v) for p in pops]
         )
     return Population(first.name, first.size * len(pops), cell, initial_v=initial)
+
+
+def _stack_injection(injection: Injection, size: int, copies: int) -> Injection:
+    """The injection reaching the same neurons of every copy (a population of ``size`` per copy)."""
+    idx = injection.indices(size)
+    return injection.replace(neurons=np.concatenate([idx + c * size for c in range(copies)]))
 
 
 def _stack_projection(proj: Projection, copies: int) -> Projection:

@@ -18,6 +18,7 @@ from . import _checks as chk
 from ._node import Node
 from .cells import CELLS
 from .connectors import Blocks, Connections, Connector, FromList, OneToOne, projection_seed
+from .currents import Injection
 from .errors import ValidationError
 from .sources import Poisson, SpikeTimes
 from .synapses import STDP, Gate, GatedWrite, Synapse
@@ -99,7 +100,9 @@ class Projection(Node):
                 f"{field}.connector", self.connector, "a connector (OneToOne, AllToAll, FixedProbability, FromList)"
             )
         if not isinstance(self.synapse, Synapse):
-            raise ValidationError(f"{field}.synapse", self.synapse, "a synapse type (Static, STDP, GatedWrite, Gate)")
+            raise ValidationError(
+                f"{field}.synapse", self.synapse, "a synapse type (Static, STDP, TsodyksMarkram, GatedWrite, Gate)"
+            )
         chk.one_of(f"{field}.receptor", self.receptor, RECEPTORS)
         if self.device is not None and getattr(self.device, "kind", None) != "device":
             raise ValidationError(
@@ -138,18 +141,25 @@ class Probe(Node):
 
 @dataclass(frozen=True, init=False, eq=False)
 class Network(Node):
-    """A whole model: populations, projections, probes and the time step ``dt`` (ms)."""
+    """A whole model: populations, projections, probes, the time step ``dt`` (ms), and the
+    current sources injected into cells (``currents``, :mod:`spikemem.currents`)."""
 
     populations: tuple = ()
     projections: tuple = ()
     probes: tuple = ()
     dt: float = 0.1
     name: str = "network"
+    currents: tuple = ()
 
     def _validate(self) -> None:
         self._set("dt", chk.positive("Network.dt", self.dt))
         chk.name("Network.name", self.name)
-        for key, cls in (("populations", Population), ("projections", Projection), ("probes", Probe)):
+        for key, cls in (
+            ("populations", Population),
+            ("projections", Projection),
+            ("probes", Probe),
+            ("currents", Injection),
+        ):
             items = tuple(getattr(self, key))
             for k, item in enumerate(items):
                 if not isinstance(item, cls):
@@ -158,7 +168,7 @@ class Network(Node):
         if not self.populations:
             raise ValidationError("Network.populations", (), "at least one Population")
         seen: set[str] = set()
-        for item in self.populations + self.projections:
+        for item in self.populations + self.projections + self.currents:
             if item.name in seen:
                 raise ValidationError(
                     f"{type(item).__name__}.name", item.name, "a name not used by another population or projection"
@@ -167,6 +177,8 @@ class Network(Node):
         pops = {p.name: p for p in self.populations}
         for proj in self.projections:
             self._check_projection(proj, pops)
+        for injection in self.currents:
+            self._check_injection(injection, pops)
         gated = {p.post for p in self.projections if isinstance(p.synapse, Gate)}
         for proj in self.projections:
             syn = proj.synapse
@@ -214,6 +226,29 @@ class Network(Node):
             raise ValidationError(f"{field}.synapse.delay", syn.delay, f"a delay >= the time step dt = {self.dt} ms")
         if isinstance(proj.connector, FromList):
             self._check_from_list(field, proj.connector, pre, post, syn)
+
+    def _check_injection(self, injection: Injection, pops: dict[str, Population]) -> None:
+        field = f"Injection {injection.name!r}"
+        cells = [name for name, pop in pops.items() if not pop.is_source]
+        if injection.target not in cells:
+            raise ValidationError(
+                f"{field}.target",
+                injection.target,
+                "the name of a cell population in this network: " + ", ".join(cells),
+            )
+        size = pops[injection.target].size
+        if injection.neurons is not None and injection.neurons[-1] >= size:
+            raise ValidationError(
+                f"{field}.neurons", int(injection.neurons[-1]), f"indices < {size} (size of {injection.target!r})"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """As every node's; a network without current sources leaves ``currents`` out, so files
+        and digests of networks written before current sources existed stay the same."""
+        out = super().to_dict()
+        if not self.currents:
+            del out["currents"]
+        return out
 
     def _check_from_list(self, field: str, conn: FromList, pre: Population, post: Population, syn: Synapse) -> None:
         arr = conn.conn_list

@@ -1,4 +1,4 @@
-"""Synapse types: static, and pair-based STDP as PyNN defines it.
+"""Synapse types: static, Tsodyks-Markram short-term plasticity and pair-based STDP as PyNN defines them.
 
 Weights are nA for current-based cells and µS for conductance-based cells; delays are
 ms and must be at least one time step.
@@ -40,6 +40,81 @@ class Static(Synapse):
     def _validate(self) -> None:
         self._set("weight", chk.non_negative("Static.weight", self.weight))
         self._set("delay", chk.positive("Static.delay", self.delay))
+
+
+@dataclass(frozen=True, init=False, eq=False)
+class TsodyksMarkram(Synapse):
+    r"""Short-term depression and facilitation (Tsodyks-Markram), as NEST's ``tsodyks_synapse``.
+
+    .. math::
+
+        \dot u = -u/\tau_{facil}, \quad \dot x = z/\tau_{rec}, \quad
+        \dot y = -y/\tau_{psc}, \quad z = 1 - x - y
+
+    between the spikes of a synapse, solved exactly over the interval :math:`h` since its
+    previous spike; at a spike, in this order,
+
+    .. math::
+
+        u \leftarrow u + U (1 - u), \quad \Delta = u x, \quad
+        x \leftarrow x - \Delta, \quad y \leftarrow y + \Delta,
+
+    and the spike delivers the weight :math:`w \Delta` (so :math:`w u x` with ``u``
+    already facilitated and ``x`` recovered but not yet used). Every synapse starts with
+    :math:`u = 0`, :math:`x = 1`, :math:`y = 0`: the first spike delivers :math:`w U`
+    whenever it comes. ``tau_facil = 0`` means no facilitation: :math:`u = U` at every
+    spike. :math:`x` is the recovered resource, :math:`y` the active one, which
+    inactivates with the time constant :math:`\tau_{psc}` of the receiving receptor
+    (the post cell's ``tau_syn_E`` or ``tau_syn_I``, as PyNN sets NEST's ``tau_psc``),
+    and :math:`z` the inactive one, which recovers with :math:`\tau_{rec}`. Over
+    :math:`h`,
+
+    .. math::
+
+        u \leftarrow u e^{-h/\tau_{facil}}, \quad
+        x \leftarrow x + P_{xy} y + (1 - e^{-h/\tau_{rec}}) z, \quad
+        y \leftarrow y e^{-h/\tau_{psc}},
+
+    .. math::
+
+        P_{xy} = \frac{\tau_{psc}(e^{-h/\tau_{psc}} - 1) - \tau_{rec}(e^{-h/\tau_{rec}} - 1)}
+        {\tau_{rec} - \tau_{psc}}
+
+    (its limit :math:`1 - (1 + h/\tau) e^{-h/\tau}` where :math:`\tau_{psc} = \tau_{rec} = \tau`).
+    :math:`h` is the time between the two spikes' emissions (each synapse has one delay,
+    so between their arrivals too). The weight itself never changes (``plastic`` is False);
+    ``u``, ``x`` and ``y`` are per-synapse state. The receiving cell needs a synaptic time
+    constant, so an ``IF_curr_delta`` cell cannot receive it.
+
+    Parameters
+    ----------
+    weight : float
+        Maximal weight (>= 0; the receptor gives the sign), delivered as :math:`w u x`.
+    delay : float
+        ms, > 0.
+    U : float
+        Utilisation increment, in (0, 1].
+    tau_rec : float
+        Recovery time constant of the resource (ms, > 0).
+    tau_facil : float
+        Facilitation time constant (ms, >= 0; 0: no facilitation).
+    """
+
+    weight: float = 0.0
+    delay: float = 1.0
+    U: float = 0.5
+    tau_rec: float = 100.0
+    tau_facil: float = 0.0
+
+    def _validate(self) -> None:
+        self._set("weight", chk.non_negative("TsodyksMarkram.weight", self.weight))
+        self._set("delay", chk.positive("TsodyksMarkram.delay", self.delay))
+        u = chk.finite("TsodyksMarkram.U", self.U)
+        if not 0.0 < u <= 1.0:
+            raise ValidationError("TsodyksMarkram.U", self.U, "a number in (0, 1]")
+        self._set("U", u)
+        self._set("tau_rec", chk.positive("TsodyksMarkram.tau_rec", self.tau_rec))
+        self._set("tau_facil", chk.non_negative("TsodyksMarkram.tau_facil", self.tau_facil))
 
 
 @dataclass(frozen=True, init=False, eq=False)

@@ -21,6 +21,12 @@
   where ``x_k`` (``v_in``) sums the signed weights (mV) the synapses delivered in the
   previous step's ``synapses`` slot; a spike when ``u >= v_thresh - v_rest``.
 
+Current sources (:mod:`spikemem.currents`) join ``i_offset``: a group with ``K`` injections
+holds one ``TimedArray`` ``inj_k`` of amplitudes (nA) per step and per-neuron factors ``m_k``
+(1 where injection ``k`` reaches the neuron), and ``i_offset`` becomes
+``i_offset + i_inj`` with ``i_inj = Σ_k m_k inj_k(t)`` read at the start of each step
+(:func:`injection_equations`). A group without injections keeps exactly its code.
+
 Refractoriness holds the membrane at ``v_reset`` for ``round(tau_refrac/dt)`` steps after
 the spike step (``IF_curr_delta``: rounded up, ``IF_curr_delta.refractory_steps``). A cell that
 receives a plasticity :class:`~spikemem.synapses.Gate` keeps the time until which its gate
@@ -75,6 +81,23 @@ v_rel = int(refr > 0.5)*u_reset + int(refr <= 0.5)*(v_rel*p22 + u_offset + v_in)
 v_in = 0
 refr = clip(refr - 1, 0, n_refrac)
 """
+
+
+def injection_equations(currents: list[Any], delta: bool) -> tuple[str, dict[str, Any]]:
+    """The equations and namespace of the injected current ``i_inj`` of a group fed by the
+    ``TimedArray`` objects ``currents`` (module docstring); nothing when there are none.
+    ``delta``: ``i_inj`` as a number of nA (the delta cell's state is dimensionless)."""
+    if not currents:
+        return "", {}
+    terms = " + ".join(f"m_{k}*inj_{k}(t)" for k in range(len(currents)))
+    factors = "".join(f"m_{k} : 1 (constant)\n" for k in range(len(currents)))
+    current = f"i_inj = {terms} : 1\n" if delta else f"i_inj = ({terms})*nA : amp\n"
+    return factors + current, {f"inj_{k}": ta for k, ta in enumerate(currents)}
+
+
+def _offset(currents: list[Any]) -> str:
+    """The offset current in a group's code: ``i_offset``, or ``(i_offset + i_inj)`` where currents are injected."""
+    return "(i_offset + i_inj)" if currents else "i_offset"
 
 
 def namespace(b2: Any, cell: IF_curr_exp, dt: float) -> dict[str, Any]:
@@ -141,17 +164,25 @@ def delta_namespace(cell: IF_curr_delta, dt: float) -> dict[str, float]:
     }
 
 
-def delta_group(b2: Any, pop: Population, step_name: str, dt: float, gated: bool = False) -> Any:
+def delta_group(
+    b2: Any, pop: Population, step_name: str, dt: float, gated: bool = False, currents: list[Any] = ()
+) -> Any:
     """The NeuronGroup of a population of ``IF_curr_delta`` cells (module docstring)."""
+    injected, inj_ns = injection_equations(list(currents), delta=True)
+    ns = delta_namespace(pop.cell, dt)
+    step = DELTA_STEP
+    if currents:
+        ns["r_inj"] = pop.cell.tau_m / pop.cell.cm * (1.0 - ns["p22"])  # mV per nA held over a step
+        step = step.replace("u_offset + v_in", "u_offset + r_inj*i_inj + v_in")
     group = b2.NeuronGroup(
         pop.size,
-        DELTA + (GATE_STATE if gated else ""),
+        DELTA + (GATE_STATE if gated else "") + injected,
         threshold="v_rel >= theta",
         reset="v_rel = u_reset\nrefr = n_refrac",
-        namespace=delta_namespace(pop.cell, dt),
+        namespace={**ns, **inj_ns},
         name=pop.name,
     )
-    group.run_regularly(DELTA_STEP, when="groups", name=step_name)
+    group.run_regularly(step, when="groups", name=step_name)
     group.refr = 0
     group.v_in = 0
     if gated:
@@ -167,15 +198,21 @@ def set_initial_v(b2: Any, group: Any, cell: Cell, v0: float | np.ndarray) -> No
         group.v = v0 * b2.mV
 
 
-def cell_group(b2: Any, pop: Population, step_name: str, dt: float, gated: bool = False) -> Any:
-    """The NeuronGroup of ``pop`` (``step_name``: its per-step update, where it has one)."""
+def cell_group(
+    b2: Any, pop: Population, step_name: str, dt: float, gated: bool = False, currents: list[Any] = ()
+) -> Any:
+    """The NeuronGroup of ``pop`` (``step_name``: its per-step update, where it has one),
+    fed by the current sources ``currents`` (``TimedArray`` objects, module docstring)."""
     cell = pop.cell
+    currents = list(currents)
     if isinstance(cell, IF_curr_delta):
-        return delta_group(b2, pop, step_name, dt, gated)
+        return delta_group(b2, pop, step_name, dt, gated, currents)
     assert isinstance(cell, IF_curr_exp)
     cond = isinstance(cell, IF_cond_exp)
-    ns = namespace(b2, cell, dt)
-    gate = GATE_STATE if gated else ""
+    injected, inj_ns = injection_equations(currents, delta=False)
+    ns = {**namespace(b2, cell, dt), **inj_ns}
+    offset = _offset(currents)
+    gate = (GATE_STATE if gated else "") + injected
     if cell.integration == "exact" and not cond:
         group = b2.NeuronGroup(
             pop.size,
@@ -189,7 +226,7 @@ def cell_group(b2: Any, pop: Population, step_name: str, dt: float, gated: bool 
         # propagator NEST's iaf_psc_exp uses), written out so no symbolic solve is needed.
         group.run_regularly(
             "v = int(refr > 0.5)*v_reset + int(refr <= 0.5)*"
-            "(v_rest + (v - v_rest)*p22 + i_e*p21_e - i_i*p21_i + i_offset*r_offset)\n"
+            f"(v_rest + (v - v_rest)*p22 + i_e*p21_e - i_i*p21_i + {offset}*r_offset)\n"
             "refr = clip(refr - 1, 0, n_refrac)\n"
             "i_e = i_e*p11_e\n"
             "i_i = i_i*p11_i\n",
@@ -200,7 +237,7 @@ def cell_group(b2: Any, pop: Population, step_name: str, dt: float, gated: bool 
     elif cell.integration == "exact":
         group = b2.NeuronGroup(
             pop.size,
-            EXACT_COND + gate,
+            EXACT_COND.replace("+ i_offset)", f"+ {offset})") + gate,
             threshold="v >= v_thresh",
             reset="v = v_reset",
             refractory=(cell.tau_refrac + dt) * b2.ms,
@@ -218,9 +255,9 @@ def cell_group(b2: Any, pop: Population, step_name: str, dt: float, gated: bool 
             name=pop.name,
         )
         if cond:
-            drive = "(g_e*(e_rev_e - v) + g_i*(e_rev_i - v) + i_offset)*tau_m/c_m"
+            drive = f"(g_e*(e_rev_e - v) + g_i*(e_rev_i - v) + {offset})*tau_m/c_m"
         else:
-            drive = "(i_e - i_i + i_offset)*tau_m/c_m"
+            drive = f"(i_e - i_i + {offset})*tau_m/c_m"
         alpha = f"(v_rest + {drive})"
         syn_e, syn_i = ("g_e", "g_i") if cond else ("i_e", "i_i")
         group.run_regularly(

@@ -26,8 +26,9 @@ Time conventions (Brian2's default schedule: groups, thresholds, synapses, reset
   up, as NEST does); Brian2 counts the spike step itself, hence
   ``refractory = tau_refrac + dt`` for exact conductance-based cells.
 
-Cells become NeuronGroups (:mod:`.cells`), projections Synapses (:mod:`.synapses`), a
-device model under a projection its Brian2 state and noise (:mod:`.rram`).
+Cells become NeuronGroups (:mod:`.cells`), current sources ``TimedArray`` objects read by
+those groups, projections Synapses (:mod:`.synapses`), a device model under a projection its
+Brian2 state and noise (:mod:`.rram`).
 
 Every Brian2 object costs time at every step, so populations of equal cells share one
 NeuronGroup (each a slice of it), unrecorded spike sources whose projections are all
@@ -47,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from spikemem.currents import Injection
 from spikemem.network import Network, Population, Projection
 from spikemem.results import Results, SpikeTrains, Trace
 from spikemem.synapses import Gate
@@ -101,7 +103,15 @@ def build(network: Network, duration_ms: float, seed: int) -> Built:
     for members in _cell_classes(network):
         merged = Population(_merged_name(built, members), sum(p.size for p in members), members[0].cell)
         gated = any(p.name in gated_pops for p in members)
-        _place(built, offsets, cell_group(b2, merged, built.unique(f"{merged.name}_step"), dt, gated), members)
+        injections = [inj for pop in members for inj in network.currents if inj.target == pop.name]
+        currents = [_timed_array(b2, built, inj, duration_ms, dt) for inj in injections]
+        group = cell_group(b2, merged, built.unique(f"{merged.name}_step"), dt, gated, currents)
+        _place(built, offsets, group, members)
+        for k, inj in enumerate(injections):
+            reached = np.zeros(merged.size)
+            start = offsets[inj.target][1]
+            reached[start + inj.indices(network.population(inj.target).size)] = 1.0
+            setattr(group, f"m_{k}", reached)
         for pop in members:
             v0 = pop.initial_v if pop.initial_v is not None else pop.cell.initial_v
             set_initial_v(b2, built.groups[pop.name], pop.cell, v0)
@@ -250,6 +260,13 @@ def _source(
     indices = np.concatenate(idx) if idx else np.empty(0, dtype=np.int64)
     t = np.concatenate(times) if times else np.empty(0)
     return b2.SpikeGeneratorGroup(offset, indices, t * b2.ms, name=name)
+
+
+def _timed_array(b2: Any, built: Built, injection: Injection, duration_ms: float, dt: float) -> Any:
+    """The amplitudes (nA, as numbers) of an injected source, one per step of the run."""
+    n_steps = int(np.ceil(duration_ms / dt - 1e-9)) + 1
+    values = injection.source.steps(n_steps, dt)
+    return b2.TimedArray(values, dt=dt * b2.ms, name=built.unique(f"{injection.name}_current"))
 
 
 def collect(network: Network, built: Built, duration_ms: float) -> Results:

@@ -7,6 +7,9 @@ conductance (µS), where ``s`` is 1 for ``exact`` cells and
 :func:`deliver`).
 
 * :class:`~spikemem.synapses.Static` — delivery only (:func:`static`);
+* :class:`~spikemem.synapses.TsodyksMarkram` — per-synapse ``u``, ``x``, ``y`` brought from
+  the synapse's previous spike to this one in closed form, then ``u += U (1 - u)`` and the
+  delivery of ``w·u·x`` (:func:`tsodyks_markram`; no device model);
 * :class:`~spikemem.synapses.STDP`, ``online`` timing — pair-based traces
   ``τ_+ ȧ_pre = -a_pre``, ``τ_- ȧ_post = -a_post``; a pre spike depresses
   (``w -= A_- w_max a_post`` additive, ``A_- (w - w_min) a_post`` multiplicative), a post
@@ -35,7 +38,7 @@ import numpy as np
 from spikemem.cells import Cell, IF_cond_exp, IF_curr_delta
 from spikemem.connectors import AllToAll, Blocks, Connections, Connector, OneToOne
 from spikemem.network import Network, Projection
-from spikemem.synapses import STDP, Gate, GatedWrite
+from spikemem.synapses import STDP, Gate, GatedWrite, TsodyksMarkram
 
 from . import rram as rram_b2
 
@@ -134,6 +137,8 @@ def projection(b2: Any, network: Network, proj: Projection, seed: int, groups: d
         path.deliver = f"gate_until_post = t + {syn_type.window_ms!r}*ms"
     if isinstance(syn_type, GatedWrite):
         return gated_write(b2, path), path.pairs()
+    if isinstance(syn_type, TsodyksMarkram):
+        return tsodyks_markram(b2, path), path.pairs()
     if not isinstance(syn_type, STDP):
         return static(b2, path), path.pairs()
     if syn_type.timing == "online":
@@ -155,6 +160,65 @@ def static(b2: Any, path: _Pathway) -> Any:
     if not path.uniform:
         syn.delay = path.b2_delay * b2.ms
     path.finish(syn)
+    return syn
+
+
+def tau_psc_ms(cell: Cell, receptor: str) -> float:
+    """The time constant (ms) with which a Tsodyks-Markram synapse's active resource
+    inactivates: the receiving receptor's ``tau_syn``, as PyNN sets NEST's ``tau_psc``."""
+    return float(cell.tau_syn_E if receptor == "excitatory" else cell.tau_syn_I)
+
+
+def tsodyks_markram(b2: Any, path: _Pathway) -> Any:
+    """A :class:`~spikemem.synapses.TsodyksMarkram` projection, as NEST's ``tsodyks_synapse``.
+
+    At each spike (the step it reaches the synapse: each synapse has one delay, so the
+    interval ``h`` since its previous spike is that of the emissions) ``u``, ``x``, ``y``
+    are propagated over ``h`` exactly, ``u`` is facilitated, ``w·u·x`` is delivered and
+    ``u·x`` moves from ``x`` to ``y``. Every synapse starts at ``u = 0, x = 1, y = 0``,
+    which makes ``t_last = 0`` harmless for the first spike, as in NEST."""
+    syn_type = path.proj.synapse
+    assert isinstance(syn_type, TsodyksMarkram) and path.dev is None  # refused by the target's check
+    tau_psc = tau_psc_ms(path.post_cell, path.proj.receptor)
+    ns = {"U": syn_type.U, "tau_rec": syn_type.tau_rec * b2.ms, "tau_psc": tau_psc * b2.ms}
+    if tau_psc == syn_type.tau_rec:  # the limit of the general P_xy
+        p_xy = "(1.0 - exp(-h_tm/tau_rec) - (h_tm/tau_rec)*exp(-h_tm/tau_rec))"
+    else:  # NEST's expression (with exp(a) - 1 for its expm1(a): every code generator has exp)
+        p_xy = "(((exp(-h_tm/tau_rec) - 1.0)*tau_rec - (exp(-h_tm/tau_psc) - 1.0)*tau_psc)/(tau_psc - tau_rec))"
+    if syn_type.tau_facil > 0:
+        ns["tau_facil"] = syn_type.tau_facil * b2.ms
+        facilitate = ["u = u*exp(-h_tm/tau_facil)", "u = u + U*(1 - u)"]
+    else:  # no facilitation: u = 0 before the increment, U after it
+        facilitate = ["u = U"]
+    on_pre = "\n".join(
+        [
+            "h_tm = t - t_last",
+            "z_tm = 1.0 - x - y",
+            *facilitate[:-1],
+            f"x = x + {p_xy}*y - (exp(-h_tm/tau_rec) - 1.0)*z_tm",
+            "y = y*exp(-h_tm/tau_psc)",
+            facilitate[-1],
+            "used_tm = u*x",
+            "x = x - used_tm",
+            "y = y + used_tm",
+            "t_last = t",
+            deliver(path.post_cell, path.proj.receptor, path.dt, "w*used_tm"),
+        ]
+    )
+    syn = b2.Synapses(
+        path.src,
+        path.tgt,
+        "w : 1\nu : 1\nx : 1\ny : 1\nt_last : second",
+        on_pre=on_pre,
+        namespace=ns,
+        delay=path.d0 * b2.ms if path.uniform else None,
+        name=path.proj.name,
+    )
+    _connect(syn, path.proj, path.conns)
+    if not path.uniform:
+        syn.delay = path.b2_delay * b2.ms
+    path.finish(syn)
+    syn.x = 1.0
     return syn
 
 

@@ -24,13 +24,14 @@ from typing import Any
 from spikemem._checks import count
 from spikemem.budget import check_cores
 from spikemem.cache import cache_dir, locked
+from spikemem.cells import IF_curr_delta
 from spikemem.errors import UnsupportedFeature
 from spikemem.network import Network
 from spikemem.outputs import check_output
 from spikemem.provenance import provenance
 from spikemem.results import Results
 from spikemem.sources import Poisson, SpikeTimes
-from spikemem.synapses import STDP
+from spikemem.synapses import STDP, TsodyksMarkram
 from spikemem.targets import FEATURES, TargetInfo, check_options
 
 from . import lowering
@@ -58,6 +59,7 @@ def check(network: Network, variant: str | None = None, **options: Any) -> None:
     if options.get("build_dir") is not None:
         check_output("option build_dir", options["build_dir"], "folder")
     check_deferred(network, "brian2")
+    check_short_term(network, "brian2")
 
 
 def check_deferred(network: Network, target: str) -> None:
@@ -89,6 +91,26 @@ def check_deferred(network: Network, target: str) -> None:
         elif pre.cell.tau_refrac + network.dt <= gap:
             raise UnsupportedFeature(
                 target, feature, f"{pre.name!r} can fire twice within the delay (tau_refrac too short)"
+            )
+
+
+def check_short_term(network: Network, target: str) -> None:
+    """A Tsodyks-Markram synapse needs the receiving receptor's time constant (an
+    ``IF_curr_delta`` cell has none) and has no device model under it."""
+    for proj in network.projections:
+        if not isinstance(proj.synapse, TsodyksMarkram):
+            continue
+        if isinstance(network.population(proj.post).cell, IF_curr_delta):
+            raise UnsupportedFeature(
+                target,
+                f"the TsodyksMarkram synapse on {proj.name!r} onto IF_curr_delta cells",
+                "its active resource inactivates with the receptor's tau_syn, which a delta cell does not have",
+            )
+        if proj.device is not None:
+            raise UnsupportedFeature(
+                target,
+                f"the device model under the TsodyksMarkram synapse {proj.name!r}",
+                "device models are lowered for Static, STDP and GatedWrite synapses only",
             )
 
 

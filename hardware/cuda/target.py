@@ -52,7 +52,7 @@ from spikemem.sources import SpikeTimes
 from spikemem.targets import FEATURES, TargetInfo, check_options
 
 from ..brian2 import lowering
-from ..brian2.target import check_deferred, quiet, structure_key
+from ..brian2.target import check_deferred, check_short_term, quiet, structure_key
 from .machine import (
     curand_dirs,
     default_compute_capability,
@@ -97,6 +97,7 @@ def check_stage(network: Network, stage: str, **options: Any) -> None:
     check_options(TARGET, options)
     _options(**options)
     check_deferred(network, "cuda")
+    check_short_term(network, "cuda")
     if stage == "run" and not gpus():
         raise UnsupportedFeature(
             "cuda",

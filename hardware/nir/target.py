@@ -32,8 +32,9 @@ one library's NIR export, stack.md P10). Files are written with ``compression=No
 (NIR cannot gzip 0-d values) and read with ``type_check=False`` (P10).
 
 What NIR cannot express is refused with the reason (:class:`UnsupportedFeature`):
-conductance-based cells, the ``spinnaker`` integration (NIR is continuous-time), two
-different synaptic time constants on one cell, plastic projections (NIR has no
+conductance-based cells, current sources (NIR has no such node), the ``spinnaker``
+integration (NIR is continuous-time), two different synaptic time constants on one cell, Tsodyks-Markram synapses (no
+short-term plasticity node), plastic projections (NIR has no
 plasticity: pass ``freeze_plasticity=True`` to export them as static synapses with
 their current weights — the network's, or ``weights`` you give, e.g. the last sample of
 a weight probe), a refractory period and initial potentials other than ``v_rest`` (NIR's
@@ -67,7 +68,7 @@ from spikemem.sources import Poisson, SpikeTimes
 from spikemem.synapses import Static
 from spikemem.targets import TargetInfo
 
-from ..pynn.checks import brian2_only_features
+from ..pynn.checks import brian2_only_features, tsodyks_markram_features
 
 TARGET = TargetInfo(
     name="nir",
@@ -98,6 +99,10 @@ def inexpressible(network: Network, freeze_plasticity: bool = False, strict: boo
 
     for feature, _ in brian2_only_features(network):
         add(feature, "NIR has no such node")
+    for feature, _ in tsodyks_markram_features(network):
+        add(feature, "NIR has no short-term plasticity (Tsodyks-Markram) node")
+    for injection in network.currents:
+        add(f"current source {injection.name!r}", "NIR has no current-source node (a bias is constant in time)")
     receptors: dict[str, set[str]] = defaultdict(set)
     for proj in network.projections:
         receptors[proj.post].add(proj.receptor)

@@ -21,6 +21,9 @@ nA (current-based), µS (conductance-based).
   ``u`` itself (the membrane relative to rest, as NEST and the brian2 lowering keep it),
   spikes at :math:`u \ge v_{thresh} - v_{rest}`, resets to :math:`v_{reset} - v_{rest}`.
 
+A current source injected into a cell (:mod:`spikemem.currents`) adds its amplitude
+:math:`a_k` of the step to :math:`i_{offset}` (``i_inj`` of :func:`leak`).
+
 Norse's own LIF cells integrate by forward Euler (:math:`v \leftarrow v + dt/\tau (\dots)`),
 which is not the description's semantics, so the steps are plain torch; what is Norse's is
 the surrogate gradient of the threshold (:func:`spike`, SuperSpike) and the state-tuple style.
@@ -87,7 +90,11 @@ def params(cell: Any, dt: float, dtype: torch.dtype, device: Any) -> Params:
             "v_reset": const(cell.v_reset - cell.v_rest),
             "v_thresh": const(cell.v_thresh - cell.v_rest),
         }
-        consts = {"p22": const(p22), "u_offset": const(cell.tau_m / cell.cm * (1.0 - p22) * cell.i_offset)}
+        consts = {
+            "p22": const(p22),
+            "u_offset": const(cell.tau_m / cell.cm * (1.0 - p22) * cell.i_offset),
+            "r_offset": const(r_offset),
+        }
         return Params("delta", **relative, n_refrac=cell.refractory_steps(dt), consts=consts, v_shift=cell.v_rest)
     assert isinstance(cell, IF_curr_exp)
     if isinstance(cell, IF_cond_exp):
@@ -103,7 +110,7 @@ def params(cell: Any, dt: float, dtype: torch.dtype, device: Any) -> Params:
         }
         # Brian2 holds the membrane while (steps since the spike) < round((tau_refrac + dt) / dt)
         return Params("cond", **common, n_refrac=round((cell.tau_refrac + dt) / dt), consts=consts)
-    consts = {"p22": const(p22), "lio_1": const(cell.v_rest + cell.i_offset * r_offset)}
+    consts = {"p22": const(p22), "lio_1": const(cell.v_rest + cell.i_offset * r_offset), "r_offset": const(r_offset)}
     for name, tau in (("e", cell.tau_syn_E), ("i", cell.tau_syn_I)):
         p11 = math.exp(-dt / tau)
         if math.isclose(tau, cell.tau_m, rel_tol=1e-9):
@@ -123,9 +130,10 @@ def initial_state(v0: torch.Tensor, batch: int, p: Params) -> State:
     return State(v, zeros, zeros.clone(), refr)
 
 
-def leak(state: State, p: Params, delta_in: torch.Tensor | None = None) -> State:
+def leak(state: State, p: Params, delta_in: torch.Tensor | None = None, i_inj: torch.Tensor | None = None) -> State:
     """The step's update before the threshold (Brian2's ``groups`` slot): the membrane
-    advances, synaptic variables decay; a delta cell adds ``delta_in`` (mV) arriving now."""
+    advances, synaptic variables decay; a delta cell adds ``delta_in`` (mV) arriving now;
+    ``i_inj`` (nA, ``[n]``) is the current injected in this step."""
     c = p.consts
     v, syn_e, syn_i, refr = state
     if p.kind == "cond":
@@ -133,7 +141,8 @@ def leak(state: State, p: Params, delta_in: torch.Tensor | None = None) -> State
         held = since < p.n_refrac
         g_e, g_i = syn_e, syn_i
         b = c["lio_11"] - (c["lio_9"] * g_e + c["lio_9"] * g_i)
-        ba = (c["lio_10"] + (c["lio_5"] * g_e + c["lio_6"] * g_i)) / b
+        drive = c["lio_10"] if i_inj is None else c["lio_10"] + c["lio_9"] * i_inj
+        ba = (drive + (c["lio_5"] * g_e + c["lio_6"] * g_i)) / b
         v_new = torch.where(held, v, -ba + (ba + v) * torch.exp(c["dt"] * b))
         return State(v_new, g_e * c["decay_e"], g_i * c["decay_i"], since)
     held = refr > 0.5
@@ -145,6 +154,8 @@ def leak(state: State, p: Params, delta_in: torch.Tensor | None = None) -> State
         free = v * c["p22"] + c["u_offset"]  # v is relative to rest here
         if delta_in is not None:
             free = free + delta_in
+    if i_inj is not None:
+        free = free + c["r_offset"] * i_inj
     v_new = torch.where(held, p.v_reset.expand_as(v), free)
     return State(v_new, syn_e, syn_i, (refr - 1).clamp(min=0))
 

@@ -127,7 +127,22 @@ class NetworkModule(torch.nn.Module):
             self._add_projection(proj)
         for name in self.sources:
             self.register_buffer(f"raster_{name}", self._own_raster(name))
+        self.injected = [name for name in self.cells if any(inj.target == name for inj in network.currents)]
+        for name in self.injected:
+            amplitudes, reached = self._currents(name)
+            self.register_buffer(f"inj_a_{name}", amplitudes)
+            self.register_buffer(f"inj_m_{name}", reached)
         self.to(self.device)
+
+    def _currents(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """The current sources injected into population ``name``: amplitudes ``[T, K]`` (nA per
+        step) and which neurons each reaches, ``[K, n]`` (the step's current is their product)."""
+        injections = [inj for inj in self.network.currents if inj.target == name]
+        amplitudes = np.stack([inj.source.steps(self.n_steps, self.dt) for inj in injections], axis=1)
+        reached = np.zeros((len(injections), self.sizes[name]))
+        for k, inj in enumerate(injections):
+            reached[k, inj.indices(self.sizes[name])] = 1.0
+        return torch.as_tensor(amplitudes, dtype=self.dtype), torch.as_tensor(reached, dtype=self.dtype)
 
     # --- lowering -------------------------------------------------------------------------
 
@@ -216,6 +231,7 @@ class NetworkModule(torch.nn.Module):
         spikes_out: dict[str, list[torch.Tensor]] = {name: [] for name in recorded}
         v_out: dict[str, list[torch.Tensor]] = {name: [] for name in sampled}
         grad = torch.is_grad_enabled()
+        injected = set(self.injected)
         for k in _steps(self.n_steps, progress):
             for name, every in sampled.items():
                 if k % every == 0:
@@ -225,7 +241,8 @@ class NetworkModule(torch.nn.Module):
             for name in self.cells:
                 p = self._params[name]
                 delta = pending.pop((k, name, "delta"), None) if p.kind == "delta" else None
-                states[name] = cells.leak(states[name], p, delta)
+                i_inj = getattr(self, f"inj_a_{name}")[k] @ getattr(self, f"inj_m_{name}") if name in injected else None
+                states[name] = cells.leak(states[name], p, delta, i_inj)
                 spikes[name] = cells.fire(states[name], p)
             for name in self.sources:
                 spikes[name] = rasters[name][k].to(self.dtype)

@@ -45,6 +45,8 @@ MS = 1e-3  # NIR time is in seconds
 def chain(network: Network) -> list[str]:
     """The populations of ``network`` in layer order, input first; refused unless it is one
     spike source feeding a chain of cell populations, each fed by the one before only."""
+    if network.currents:
+        raise UnsupportedFeature("norse-nir", f"current source {network.currents[0].name!r}", "a graph without one")
     sources = [p.name for p in network.populations if p.is_source]
     if len(sources) != 1:
         raise UnsupportedFeature("norse-nir", f"network {network.name!r}", "one spike source (Norse's graph input)")

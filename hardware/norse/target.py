@@ -42,7 +42,7 @@ TARGET = TargetInfo(
     install_hint="pip install 'spikemem[torch]' (torch==2.13.0 in the same request as norse)",
     features=frozenset(
         {"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "integration=exact", "Poisson", "FromList", "record v"}
-        | {"record weight", "run"}
+        | {"current sources", "record weight", "run"}
     ),
     options=("dtype", "device"),
 )

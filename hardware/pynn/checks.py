@@ -6,7 +6,10 @@ integration and ``deferred`` STDP (SpiNNaker semantics), STDP onto current-based
 inhibitory receptors, and each backend's own limits (pyNN.brian2: ``IF_curr_delta``,
 multiplicative STDP, repeated (pre, post) pairs; NEST: its dendritic-delay STDP unless
 accepted, STDP onto ``IF_curr_delta``, ``w_min != 0``, ``A_plus = 0`` with ``A_minus > 0``,
-two ``tau_minus`` on one post population).
+two ``tau_minus`` on one post population). Tsodyks-Markram synapses run on NEST only
+(:func:`tsodyks_markram_features`), not onto ``IF_curr_delta`` cells, and not with
+``tau_rec`` equal to the receptor's ``tau_syn`` (NEST's ``tsodyks_synapse`` divides by
+their difference).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 from spikemem.cells import IF_cond_exp, IF_curr_delta, IF_curr_exp
 from spikemem.errors import UnsupportedFeature
 from spikemem.network import Network
-from spikemem.synapses import STDP, Gate, GatedWrite
+from spikemem.synapses import STDP, Gate, GatedWrite, TsodyksMarkram
 
 from . import writes as host_side
 from .backends import Backend
@@ -41,6 +44,26 @@ def brian2_only_features(network: Network, host_writes: bool = False) -> list[tu
                 (f"the device model under {proj.name!r}", "device physics under synapses runs on Brian2 targets")
             )
     return found
+
+
+#: Why pyNN.brian2 cannot run a Tsodyks-Markram synapse as described (PyNN 0.13, read in its source).
+PYNN_BRIAN2_TSODYKS = (
+    "pyNN.brian2's TsodyksMarkramSynapse differs from NEST's tsodyks_synapse: its inactive resource grows "
+    "(dz/dt = +z/tau_rec), u is capped at U and x is never depleted; run it on 'pynn:nest', 'brian2' or 'cuda'"
+)
+
+
+def tsodyks_markram_features(network: Network) -> list[tuple[str, str]]:
+    """The network's Tsodyks-Markram projections as (feature, reason) pairs, for the targets
+    without NEST's ``tsodyks_synapse`` semantics (sPyNNaker, NIR, the exported script)."""
+    return [
+        (
+            f"the TsodyksMarkram synapse on {proj.name!r}",
+            "short-term plasticity runs on 'brian2', 'cuda' and 'pynn:nest' only",
+        )
+        for proj in network.projections
+        if isinstance(proj.synapse, TsodyksMarkram)
+    ]
 
 
 def check_semantics(network: Network, backend: Backend, dendritic_stdp: bool = False) -> None:
@@ -72,6 +95,25 @@ def check_semantics(network: Network, backend: Backend, dendritic_stdp: bool = F
                     f"repeated (pre, post) pairs in {proj.name!r}",
                     "pyNN.brian2 sets weights and delays per neuron pair, so multapses would share one value",
                 )
+    for proj in network.projections:
+        syn = proj.synapse
+        if not isinstance(syn, TsodyksMarkram):
+            continue
+        post_cell = network.population(proj.post).cell
+        where = f"the TsodyksMarkram synapse on {proj.name!r}"
+        if backend.name != "nest":
+            raise UnsupportedFeature(target, where, PYNN_BRIAN2_TSODYKS)
+        if isinstance(post_cell, IF_curr_delta):
+            raise UnsupportedFeature(
+                target, f"{where} onto IF_curr_delta cells", "NEST's tsodyks_synapse needs the receptor's tau_syn"
+            )
+        tau_psc = post_cell.tau_syn_E if proj.receptor == "excitatory" else post_cell.tau_syn_I
+        if tau_psc == syn.tau_rec:
+            raise UnsupportedFeature(
+                target,
+                f"{where} with tau_rec = tau_syn = {syn.tau_rec:g} ms",
+                "NEST's tsodyks_synapse divides by tau_psc - tau_rec and gives NaN; run it on 'brian2' or 'cuda'",
+            )
     tau_minus: dict[str, float] = {}
     for proj in network.projections:
         syn = proj.synapse

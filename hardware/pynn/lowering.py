@@ -14,9 +14,10 @@ import numpy as np
 
 from spikemem.cells import Cell, IF_cond_exp, IF_curr_delta
 from spikemem.connectors import AllToAll, OneToOne
+from spikemem.currents import CurrentSource, DCSource
 from spikemem.errors import UnsupportedFeature
 from spikemem.network import Network, Population, Projection
-from spikemem.synapses import STDP, Gate, GatedWrite
+from spikemem.synapses import STDP, Gate, GatedWrite, TsodyksMarkram
 
 from . import writes as host_side
 from .backends import Backend
@@ -103,6 +104,10 @@ def synapse_type(sim: Any, network: Network, proj: Projection, backend: Backend)
     """The PyNN synapse type of a projection (weights/delays of FromList come from the connector)."""
     syn = proj.synapse
     weight = float(signed_weights(network, proj, np.array([syn.weight]), backend)[0])
+    if isinstance(syn, TsodyksMarkram):  # NEST's tsodyks_synapse; PyNN sets its tau_psc from the post cell
+        return sim.TsodyksMarkramSynapse(
+            U=syn.U, tau_rec=syn.tau_rec, tau_facil=syn.tau_facil, weight=weight, delay=syn.delay
+        )
     if not isinstance(syn, STDP):
         return sim.StaticSynapse(weight=weight, delay=syn.delay)
     dependence = (
@@ -151,6 +156,18 @@ def connector(sim: Any, network: Network, proj: Projection, seed: int, backend: 
     return sim.FromListConnector(rows, column_names=["weight", "delay"]), conns
 
 
+def current_source(sim: Any, source: CurrentSource, shift_ms: float = 0.0) -> Any:
+    """PyNN's ``DCSource`` or ``StepCurrentSource`` of a spikemem current source, its times
+    ``shift_ms`` later (the :class:`Clock`'s offset). PyNN's sources change at the same step
+    as spikemem's (pyNN.nest starts NEST's generators one step early to that end)."""
+    if isinstance(source, DCSource):
+        stop = {} if source.stop is None else {"stop": source.stop + shift_ms}
+        return sim.DCSource(amplitude=source.amplitude, start=source.start + shift_ms, **stop)
+    times, amplitudes = source.changes()
+    # plain lists: sPyNNaker takes nothing else
+    return sim.StepCurrentSource(times=[float(t) for t in times + shift_ms], amplitudes=[float(a) for a in amplitudes])
+
+
 @dataclass(frozen=True)
 class Clock:
     """How the simulator's time stamps relate to spikemem's.
@@ -189,7 +206,8 @@ def clock_for(network: Network, duration_ms: float, seed: int, backend: Backend)
         if pop.is_source:
             continue
         v0 = np.asarray(pop.initial_v if pop.initial_v is not None else pop.cell.initial_v)
-        if pop.cell.i_offset != 0.0 or np.any(v0 != pop.cell.v_rest):
+        driven = any(inj.target == pop.name and inj.source.steps(1, dt)[0] != 0.0 for inj in network.currents)
+        if pop.cell.i_offset != 0.0 or driven or np.any(v0 != pop.cell.v_rest):
             raise UnsupportedFeature(
                 f"pynn:{backend.name}",
                 f"a spike of source {early[0]!r} at t = 0 ms",
@@ -220,6 +238,9 @@ def lower(
             v0 = pop.initial_v if pop.initial_v is not None else cell.initial_v
             ppop.initialize(v=v0 if np.isscalar(v0) else np.asarray(v0, dtype=float))
         lowered.populations[pop.name] = ppop
+    for injection in network.currents:
+        ppop = lowered.populations[injection.target]
+        current_source(sim, injection.source, clock.offset_ms).inject_into(ppop[injection.indices(ppop.size).copy()])
     for proj in network.projections:
         if isinstance(proj.synapse, Gate):  # carried out by the host (.writes)
             continue

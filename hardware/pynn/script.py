@@ -15,6 +15,7 @@ Plasticity gates, gated STDP and device models have no PyNN form and are refused
 is STDP onto ``IF_curr_delta`` cells (pyNN.nest would give it a ``w_max`` 1000 times too
 large). A script with ``IF_curr_delta`` cells runs on NEST only: on the other simulators
 it stops before building anything, with the reason.
+Current sources become PyNN's ``DCSource`` and ``StepCurrentSource``.
 It saves the recorded spikes to ``--out`` (``<population>_times``/``_indices``, ms).
 """
 
@@ -29,6 +30,7 @@ import numpy as np
 from spikemem import __version__
 from spikemem._checks import one_of, positive
 from spikemem.cells import Cell, IF_cond_exp, IF_curr_delta
+from spikemem.currents import DCSource, Injection
 from spikemem.errors import UnsupportedFeature, ValidationError
 from spikemem.network import Network, Population, Projection
 from spikemem.outputs import replacing, write_text
@@ -37,7 +39,7 @@ from spikemem.synapses import STDP
 from spikemem.targets import TargetInfo, check_options
 
 from .backends import BACKENDS
-from .checks import brian2_only_features
+from .checks import brian2_only_features, tsodyks_markram_features
 from .lowering import cell_parameters, native_connector, source_trains
 
 SIMULATORS = ("nest", "brian2", "spiNNaker")
@@ -49,7 +51,7 @@ TARGET = TargetInfo(
     install_hint="nothing to install here; the script needs PyNN (and its simulator) where it runs",
     features=frozenset(
         {"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "integration=exact", "integration=spinnaker"}
-        | {"STDP online", "STDP deferred", "Poisson", "FromList", "record v", "export"}
+        | {"STDP online", "STDP deferred", "Poisson", "FromList", "record v", "current sources", "export"}
     ),
     export_options=("duration_ms", "seed", "default_simulator"),
     export_duration=True,
@@ -207,6 +209,25 @@ def _cell(pop: Population) -> list[str]:
     return lines
 
 
+def _injection(network: Network, injection: Injection, arrays: dict[str, np.ndarray]) -> str:
+    """The script's line injecting a current source (times moved by ``OFFSET``, as the spikes are)."""
+    src = injection.source
+    if isinstance(src, DCSource):
+        stop = "" if src.stop is None else f", stop={_f(src.stop)} + OFFSET"
+        source = f"sim.DCSource(amplitude={_f(src.amplitude)}, start={_f(src.start)} + OFFSET{stop})"
+    else:
+        times, amplitudes = src.changes()
+        source = (
+            f"sim.StepCurrentSource(times=np.array({[float(t) for t in times]!r}) + OFFSET, "
+            f"amplitudes={[float(a) for a in amplitudes]!r})"
+        )
+    cells = injection.target
+    if injection.neurons is not None:
+        arrays[f"{injection.name}_neurons"] = np.asarray(injection.neurons, dtype=np.int64)
+        cells = f"{injection.target}[data[{injection.name + '_neurons'!r}]]"
+    return f"{source}.inject_into({cells})"
+
+
 def _synapse(proj: Projection, sign: str) -> str:
     syn = proj.synapse
     weight = f"{sign}{_f(syn.weight)}"
@@ -263,6 +284,8 @@ def script_text(
     one_of("default_simulator", default_simulator, SIMULATORS)
     for feature, reason in brian2_only_features(network):
         raise UnsupportedFeature("pynn-script", feature, reason)
+    for feature, reason in tsodyks_markram_features(network):  # the script also runs on pyNN.brian2 and sPyNNaker
+        raise UnsupportedFeature("pynn-script", feature, reason)
     for proj in network.projections:
         if isinstance(proj.synapse, STDP) and isinstance(network.population(proj.post).cell, IF_curr_delta):
             reason = BACKENDS["nest"].delta_stdp_refusal or ""
@@ -288,6 +311,10 @@ def script_text(
             body += _cell(pop)
             if pop.initial_v is not None:
                 arrays[f"{pop.name}_v0"] = np.asarray(pop.initial_v, dtype=float)
+    if network.currents:
+        body += ["", "# --- current sources (changes take effect in the step at their time, as on pyNN.nest) ---"]
+        for injection in network.currents:
+            body.append(_injection(network, injection, arrays))
     body += ["", "# --- projections ---"]
     for proj in network.projections:
         body += _projection(network, proj, seed, arrays)

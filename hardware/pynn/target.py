@@ -19,6 +19,8 @@ spikemem                      PyNN
 without self-connections      PyNN skips i == j only within one population)
 between two populations
 ``Static``                    ``StaticSynapse``
+``TsodyksMarkram``            ``TsodyksMarkramSynapse`` (NEST's ``tsodyks_synapse``,
+                              ``tau_psc`` from the post cell; pynn:nest only)
 ``STDP``                      ``STDPMechanism(SpikePairRule, Additive|Multiplicative-
                               WeightDependence, dendritic_delay_fraction)``
 ``receptor``                  ``receptor_type``; current-based inhibitory weights
@@ -119,8 +121,8 @@ TARGET = TargetInfo(
     install_hint="pip install 'spikemem[pynn]'",
     features=frozenset(
         {"IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "integration=exact", "STDP online", "Poisson", "FromList"}
-        | {"record v"}
-        | {"gated learning", "record weight", "run"}
+        | {"record v", "current sources"}
+        | {"gated learning", "TsodyksMarkram", "record weight", "run"}
     ),
     variants=("nest", "brian2"),
     options=("threads", "codegen", "dendritic_stdp"),

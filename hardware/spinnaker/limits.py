@@ -64,7 +64,7 @@ from spikemem.results import Results
 from spikemem.synapses import STDP, Static
 
 from ..pynn.backends import Backend
-from ..pynn.checks import brian2_only_features
+from ..pynn.checks import brian2_only_features, tsodyks_markram_features
 from ..pynn.lowering import native_connector
 
 SPINNAKER = Backend(
@@ -248,6 +248,10 @@ def constraints(network: Network, seed: int = 0, neurons_per_core: int | None = 
             )
     semantics += [
         (feature, f"{reason}; sPyNNaker has no such model") for feature, reason in brian2_only_features(network)
+    ]
+    semantics += [
+        (feature, f"{reason}; sPyNNaker 7 has no Tsodyks-Markram synapse")
+        for feature, reason in tsodyks_markram_features(network)
     ]
     for proj in network.projections:
         syn = proj.synapse

@@ -59,7 +59,7 @@ TARGET = TargetInfo(
     install_hint="pip install 'spikemem[spinnaker]'",
     features=frozenset(
         {"IF_curr_exp", "IF_cond_exp", "integration=spinnaker", "STDP deferred", "Poisson", "FromList"}
-        | {"record v", "record weight", "run", "export"}
+        | {"current sources", "record v", "record weight", "run", "export"}
     ),
     options=("virtual", "board", "spalloc", "spalloc_user", "config", "neurons_per_core", "workdir"),
     export_options=("seed", "neurons_per_core", "duration_ms"),

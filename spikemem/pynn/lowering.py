@@ -1,12 +1,17 @@
 """What a PyNN script built, lowered to a spikemem :class:`~spikemem.network.Network`.
 
 One spikemem population per PyNN ``Population`` (views and assemblies are index sets of
-those); one spikemem projection per PyNN ``Projection``: the description's ``OneToOne`` or
+those); one :class:`~spikemem.currents.Injection` per current source and population it reaches;
+one spikemem projection per PyNN ``Projection``: the description's ``OneToOne`` or
 ``AllToAll`` where the PyNN projection joins whole populations with one weight and delay,
 else a ``FromList`` of its synapses. The translations that differ between PyNN and
 spikemem happen here, and refusals are raised here, before anything runs:
 
 * cells take the state's semantics as their ``integration`` (``"exact"`` or ``"spinnaker"``);
+* PyNN's dialect stamps a spike at the end of the step it falls in, as NEST does (spikemem's
+  targets stamp its start): ``SpikeSourceArray`` times become the start of their step
+  (:func:`end_of_step_times`) and recorded spikes come back one step later (:mod:`.recording`),
+  so spikes *and* ``v`` equal pyNN.nest's;
 * weights become magnitudes, the receptor giving the sign (PyNN's negative inhibitory
   current weights are checked where the script connects, :mod:`.projections`);
 * ``STDPMechanism``: exact semantics is ``timing="online"`` (the whole delay axonal, so it
@@ -27,10 +32,11 @@ from pyNN.connectors import AllToAllConnector, OneToOneConnector
 
 from ..cells import IF_cond_exp, IF_curr_delta, IF_curr_exp
 from ..connectors import AllToAll, FromList, OneToOne
-from ..errors import UnsupportedFeature
+from ..currents import Injection
+from ..errors import UnsupportedFeature, ValidationError
 from ..network import Network, Population, Probe, Projection
 from ..sources import Poisson, SpikeTimes
-from ..synapses import STDP, Static
+from ..synapses import STDP, Static, TsodyksMarkram
 from . import standardmodels as sm
 
 FRONT_END = "spikemem.pynn"
@@ -77,11 +83,29 @@ def _times(row: np.ndarray) -> np.ndarray:
     return np.asarray([float(t) for t in row], dtype=float)
 
 
-def _cell(pop: Any, semantics: str) -> Any:
+def end_of_step_times(times: np.ndarray, dt: float, label: str) -> np.ndarray:
+    """PyNN's spike times (NEST's stamps: the end of the step a spike falls in) as spikemem's
+    (the start of that step); a spike before the end of the first step is refused."""
+    steps = np.ceil(np.asarray(times, dtype=float) / dt - 1e-9) - 1
+    if np.any(steps < 0):
+        raise ValidationError(
+            f"Population {label!r}.spike_times",
+            float(np.min(times)),
+            f"times >= the time step ({dt:g} ms): PyNN stamps a spike at the end of its step, as NEST does "
+            "(spikemem.pynn.spinnaker takes spikes at 0 ms)",
+        )
+    return steps * dt
+
+
+def _cell(pop: Any, state: Any) -> Any:
+    semantics = state.semantics
     celltype = type(pop.celltype)
     if celltype is sm.SpikeSourceArray:
         trains = np.asarray(pop._parameters["spike_times"], dtype=object).reshape(pop.size, -1)
-        return SpikeTimes([_times(row) for row in trains])
+        times = [_times(row) for row in trains]
+        if state.dialect == "pynn":
+            times = [end_of_step_times(t, state.dt, pop.label) for t in times]
+        return SpikeTimes(times)
     if celltype is sm.SpikeSourcePoisson:
         rate, start, duration = (float(_uniform(pop, k)) for k in ("rate", "start", "duration"))
         return Poisson(rate_hz=rate, start_ms=start, stop_ms=start + duration if np.isfinite(duration) else None)
@@ -109,6 +133,11 @@ def _synapse(prj: Any, weight: float, delay: float, dialect: str, semantics: str
     syn = prj.synapse_type
     if isinstance(syn, sm.StaticSynapse):
         return Static(weight=weight, delay=delay)
+    if isinstance(syn, sm.TsodyksMarkramSynapse):
+        if dialect == "spinnaker":
+            raise UnsupportedFeature(FRONT_END, "PyNN's TsodyksMarkramSynapse", "sPyNNaker 7 has no such synapse")
+        value = {k: float(syn.parameter_space[k].base_value) for k in ("U", "tau_rec", "tau_facil")}
+        return TsodyksMarkram(weight=weight, delay=delay, **value)
     timing, dependence = syn.timing_dependence, syn.weight_dependence
     if not isinstance(timing, sm.SpikePairRule):
         raise UnsupportedFeature(FRONT_END, f"PyNN's {type(timing).__name__}", "spikemem's STDP is pair-based")
@@ -173,7 +202,7 @@ def lower(state: Any) -> Lowered:
     names = {pop: _unique(pop.label, f"population{k}", taken) for k, pop in enumerate(state.populations)}
     populations = []
     for pop in state.populations:
-        cell = _cell(pop, state.semantics)
+        cell = _cell(pop, state)
         v0 = pop._initial_v
         initial = None if isinstance(cell, (SpikeTimes, Poisson)) or np.all(np.isnan(v0)) else v0
         populations.append(Population(names[pop], pop.size, cell, initial_v=initial))
@@ -188,5 +217,11 @@ def lower(state: Any) -> Lowered:
         for variable in sorted({v.name for v, ids in pop.recorder.recorded.items() if ids}):
             probes.append(Probe(names[pop], variable))
     probes += [Probe(projection_names[prj], "weight") for prj in state.projections if prj in state.weighed]
-    network = Network(populations, projections, probes, dt=state.dt, name="pynn_script")
+    injections = []
+    for source in state.current_sources:
+        for pop, index in source.targets:
+            whole = len(index) == pop.size and np.array_equal(np.sort(index), np.arange(pop.size))
+            name = _unique(None, f"current{len(injections)}", taken)
+            injections.append(Injection(name, source.description(), names[pop], None if whole else index))
+    network = Network(populations, projections, probes, dt=state.dt, name="pynn_script", currents=injections)
     return Lowered(network, names, projection_names)

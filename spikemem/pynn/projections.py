@@ -15,7 +15,7 @@ from pyNN.space import Space
 
 from ..errors import UnsupportedFeature, ValidationError
 from . import simulator
-from .standardmodels import StaticSynapse, STDPMechanism
+from .standardmodels import StaticSynapse, STDPMechanism, TsodyksMarkramSynapse
 
 FRONT_END = "spikemem.pynn"
 
@@ -78,9 +78,13 @@ class Projection(common.Projection):
                 raise UnsupportedFeature(
                     FRONT_END, f"a Projection from or to an Assembly ({end})", "connect its populations one by one"
                 )
-        if synapse_type is not None and not isinstance(synapse_type, (StaticSynapse, STDPMechanism)):
+        if synapse_type is not None and not isinstance(
+            synapse_type, (StaticSynapse, TsodyksMarkramSynapse, STDPMechanism)
+        ):
             raise UnsupportedFeature(
-                FRONT_END, f"PyNN's {type(synapse_type).__name__}", "use StaticSynapse or STDPMechanism"
+                FRONT_END,
+                f"PyNN's {type(synapse_type).__name__}",
+                "use StaticSynapse, TsodyksMarkramSynapse or STDPMechanism",
             )
         if source is not None:
             raise UnsupportedFeature(FRONT_END, f"Projection(source={source!r})", "cells have one spike output")

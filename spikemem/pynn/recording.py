@@ -52,9 +52,12 @@ class Recorder(recording.Recorder):
         if results is None or not out:
             return out
         st = results.spikes[self._name()]
+        state = self._simulator.state
+        lag = state.dt if state.dialect == "pynn" else 0.0  # PyNN's stamp: the end of the step (.lowering)
         index = self.population.id_to_index(np.array(sorted(out), dtype=int))
         for cell, k in zip(sorted(out), np.atleast_1d(index), strict=True):
             times = st.times[st.indices == k]
+            times = np.round(times + lag, 10) if lag else times  # 2.9 + 0.1 is 3.0 in a neo file
             out[cell] = times[self._within(times)]
         return out
 

@@ -53,6 +53,7 @@ class State(common.control.BaseState):
         self.recorders: set[Any] = set()
         self.populations: list[Any] = []
         self.projections: list[Any] = []
+        self.current_sources: list[Any] = []
         self.id_counter = 0
         self.segment_counter = -1
         self.write_on_end: list[Any] = []

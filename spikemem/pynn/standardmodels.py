@@ -7,8 +7,11 @@ native names. spikemem's description uses PyNN's names and units (:mod:`spikemem
 spikemem is done where the script is lowered (:mod:`.lowering`).
 
 Supported: ``IF_curr_exp``, ``IF_cond_exp``, ``IF_curr_delta``, ``SpikeSourceArray``,
-``SpikeSourcePoisson``, ``StaticSynapse``, ``STDPMechanism`` with ``SpikePairRule`` and
-``AdditiveWeightDependence`` or ``MultiplicativeWeightDependence``. Every other standard
+``SpikeSourcePoisson``, ``StaticSynapse``, ``TsodyksMarkramSynapse`` (NEST's semantics,
+:class:`spikemem.synapses.TsodyksMarkram`; refused in sPyNNaker's dialect, which has none),
+``STDPMechanism`` with ``SpikePairRule`` and
+``AdditiveWeightDependence`` or ``MultiplicativeWeightDependence``, and the current sources
+``DCSource`` and ``StepCurrentSource`` (:mod:`.electrodes`). Every other standard
 type of PyNN 0.13 exists under its own name and raises
 :class:`~spikemem.errors.UnsupportedFeature` naming it when a script creates one
 (:data:`REFUSED` gives the reason for each).
@@ -22,6 +25,7 @@ import numpy as np
 from pyNN.standardmodels import build_translations, cells, check_weights, synapses
 
 from ..errors import UnsupportedFeature, ValidationError
+from .electrodes import DCSource, StepCurrentSource  # noqa: F401 - PyNN's current sources
 from .simulator import state
 
 FRONT_END = "spikemem.pynn"
@@ -93,6 +97,21 @@ class StaticSynapse(_Checked, synapses.StaticSynapse):
         return _minimum_delay()
 
 
+class TsodyksMarkramSynapse(_Checked, synapses.TsodyksMarkramSynapse):
+    __doc__ = synapses.TsodyksMarkramSynapse.__doc__
+    translations = _identity(synapses.TsodyksMarkramSynapse)
+
+    def __init__(self, **parameters: Any) -> None:
+        if state.dialect == "spinnaker":
+            raise UnsupportedFeature(
+                FRONT_END, "PyNN's TsodyksMarkramSynapse in sPyNNaker's dialect", "sPyNNaker 7 has no such synapse"
+            )
+        super().__init__(**parameters)
+
+    def _get_minimum_delay(self) -> float:
+        return _minimum_delay()
+
+
 class STDPMechanism(_Checked, synapses.STDPMechanism):
     __doc__ = synapses.STDPMechanism.__doc__
     base_translations = build_translations(
@@ -127,8 +146,8 @@ class MultiplicativeWeightDependence(synapses.MultiplicativeWeightDependence):
 
 
 _NO_CELL = "spikemem's description has leaky integrate-and-fire cells with exponential or delta synapses only"
-_NO_SYNAPSE = "spikemem's description has static synapses and pair-based STDP only"
-_NO_CURRENT = "spikemem's description has no current sources (use a cell's i_offset for a constant current)"
+_NO_SYNAPSE = "spikemem's description has static and Tsodyks-Markram synapses and pair-based STDP only"
+_NO_CURRENT = "spikemem's description has step-wise current sources only (DCSource, StepCurrentSource)"
 
 #: Every other standard type of PyNN 0.13 and why spikemem refuses it.
 REFUSED: dict[str, str] = {
@@ -158,7 +177,6 @@ REFUSED: dict[str, str] = {
         n: _NO_SYNAPSE
         for n in (
             "ElectricalSynapse",
-            "TsodyksMarkramSynapse",
             "SimpleStochasticSynapse",
             "StochasticTsodyksMarkramSynapse",
             "MultiQuantalSynapse",
@@ -167,7 +185,7 @@ REFUSED: dict[str, str] = {
             "GutigWeightDependence",
         )
     },
-    **{n: _NO_CURRENT for n in ("DCSource", "ACSource", "StepCurrentSource", "NoisyCurrentSource")},
+    **{n: _NO_CURRENT for n in ("ACSource", "NoisyCurrentSource")},
 }
 
 
@@ -188,9 +206,12 @@ SUPPORTED = (
     "SpikeSourceArray",
     "SpikeSourcePoisson",
     "StaticSynapse",
+    "TsodyksMarkramSynapse",
     "STDPMechanism",
     "SpikePairRule",
     "AdditiveWeightDependence",
     "MultiplicativeWeightDependence",
+    "DCSource",
+    "StepCurrentSource",
 )
 __all__ = [*SUPPORTED, *REFUSED]

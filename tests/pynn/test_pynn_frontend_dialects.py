@@ -108,11 +108,11 @@ def test_delta_cells_have_no_spinnaker_semantics():
     [
         lambda: sm.IF_curr_alpha(),
         lambda: sm.Izhikevich(),
-        lambda: sm.DCSource(amplitude=0.5),
-        lambda: sm.TsodyksMarkramSynapse(U=0.5),
+        lambda: sm.ACSource(amplitude=0.5),
+        lambda: sm.StochasticTsodyksMarkramSynapse(U=0.5),
         lambda: sm.GutigWeightDependence(),
     ],
-    ids=["IF_curr_alpha", "Izhikevich", "DCSource", "TsodyksMarkramSynapse", "GutigWeightDependence"],
+    ids=["IF_curr_alpha", "Izhikevich", "ACSource", "StochasticTsodyksMarkramSynapse", "GutigWeightDependence"],
 )
 def test_types_the_description_lacks_are_refused_by_name(make, request):
     sm.setup(target=TARGET)

@@ -9,7 +9,7 @@ pytest.importorskip("pyNN", reason="needs PyNN (pip install 'spikemem[pynn]')")
 pytest.importorskip("brian2", reason="needs brian2")
 
 import spikemem.pynn as sm  # noqa: E402
-from spikemem.errors import UnsupportedFeature  # noqa: E402
+from spikemem.errors import UnsupportedFeature, ValidationError  # noqa: E402
 from spikemem.pynn import simulator  # noqa: E402
 
 TARGET = "brian2:numpy"
@@ -89,13 +89,12 @@ def test_every_connector_gives_nests_spikes(connector, nest_runs):
 
 
 def test_v_recorded_as_pynn_nest_records_it(nest_runs):
-    """``v`` has PyNN's T/dt + 1 samples from the initialized value; away from synaptic input it equals
-    NEST's, near input it lags by at most one step (measured: < 0.25 mV but at the reset samples)."""
+    """``v`` has PyNN's T/dt + 1 samples from the initialized value and equals NEST's at every sample,
+    synaptic input and resets included (PyNN's dialect stamps spikes as NEST does, :mod:`.lowering`)."""
     ours, theirs = scenario(sm, "all_to_all")["v"], nest_runs["all_to_all"]["v"]
     assert ours.shape == theirs.shape == (401, 3)
     assert ours[0] == pytest.approx([-64.0] * 3)
-    assert ours[:30] == pytest.approx(theirs[:30], abs=1e-9)  # before the first input arrives (3.5 ms)
-    assert np.mean(np.abs(ours - theirs) < 0.25) > 0.99
+    np.testing.assert_allclose(ours, theirs, atol=1e-9)
 
 
 def _simple():
@@ -265,3 +264,15 @@ def test_poisson_sources_are_drawn_by_spikemem_reproducibly():
     assert 700 <= len(times) <= 900  # 20 x 50 Hz x 0.8 s = 800, sd 28
     assert times.min() >= 100.0 and times.max() < 900.0
     assert a == b and a != c
+
+
+def test_a_source_spike_at_0_ms_is_refused_as_pyNN_nest_refuses_it():  # noqa: N802 - pyNN.nest's name
+    """PyNN's dialect stamps a spike at the end of its step (as NEST does): 0 ms is before the
+    end of the first step. NEST itself refuses it (``spike time cannot be set to 0``)."""
+    _setup(sm)
+    src = sm.Population(2, sm.SpikeSourceArray(spike_times=[[0.0, 3.0], [1.0]]), label="early")
+    cells = sm.Population(2, sm.IF_curr_exp(**CELL))
+    sm.Projection(src, cells, sm.OneToOneConnector(), sm.StaticSynapse(weight=1.5, delay=1.0))
+    with pytest.raises(ValidationError, match="Population 'early'.spike_times"):
+        sm.run(5.0)
+    sm.end()
