@@ -1,0 +1,72 @@
+"""``spikemem run hlop``: bad options refused before anything trains; a small run end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import h5py
+import numpy as np
+import pytest
+
+from spikemem.cli import EXIT_REFUSED, main
+
+pytest.importorskip("torch", reason="HLOP trains through the norse target: pip install 'spikemem[learn]'")
+pytest.importorskip("sklearn", reason="Permuted-Digits-784 needs scikit-learn's digits: pip install 'spikemem[learn]'")
+
+
+@pytest.fixture
+def nothing_trains(monkeypatch):
+    from spikemem.experiments import _hlop_learning
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("trained although the options should have been refused")
+
+    monkeypatch.setattr(_hlop_learning, "continual", must_not_train)
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        (["--tasks", "1"], "--tasks"),
+        (["--seeds", "0"], "--seeds"),
+        (["--methods", "hlop,ewc"], "--methods"),
+        (["--hidden", "1"], "--hidden"),
+        (["--spiking-steps", "forty"], "--spiking-steps"),
+        (["--deploy", "loihi"], "--deploy"),
+        (["--methods", "finetune", "--deploy", "brian2"], "--deploy"),
+        (["--plot", "accuracy.txt"], "--plot"),
+    ],
+)
+def test_bad_options_are_refused_before_training(options, field, nothing_trains, capsys, tmp_path):
+    os.chdir(tmp_path)
+    code = main(["run", "hlop", "--no-progress", *options])
+    err = capsys.readouterr().err
+    assert code == EXIT_REFUSED, err
+    assert field in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_small_run_writes_every_matrix_and_hyperparameter(tmp_path, capsys):
+    out, plot = tmp_path / "hlop.h5", tmp_path / "hlop.png"
+    argv = ["run", "hlop", "--tasks", "2", "--seeds", "2", "--epochs", "1", "--hidden", "32", "--no-progress"]
+    argv += ["--methods", "hlop,finetune,multitask", "--deploy", "brian2:numpy,spinnaker", "--deploy-samples", "3"]
+    assert main([*argv, "--out", str(out), "--plot", str(plot)]) == 0
+    text = capsys.readouterr().out
+    assert "hlop" in text and "multitask" in text and "deployed on brian2:numpy" in text
+    assert "100.00 % of predictions equal to PyTorch's" in text  # same spikes: same classes
+    assert "SpiNNaker (16-bit weights, whole test sets)" in text and "IF_curr_delta" in text  # the chip's delta input
+    assert plot.stat().st_size > 0
+    with h5py.File(out) as fh:
+        assert set(fh) == {"hlop", "finetune", "multitask"}
+        a = fh["hlop/seed1/accuracy"][()]
+        assert a.shape == (2, 2) and np.isnan(a[0, 1]) and np.all((a[~np.isnan(a)] >= 0) & (a[~np.isnan(a)] <= 100))
+        assert fh["multitask/seed0/accuracy"].shape == (1, 2)
+        config = json.loads(fh.attrs["config"])
+        assert config["hebb_lr"] == [0.001, 0.01, 0.01] and config["k0"] == [24, 40, 24]
+        assert json.loads(fh["hlop/seed0"].attrs["kept"])["w2"] == [31, 0]  # k0 = 40 in a 32-wide layer: capped at 31
+        assert fh["hlop/seed0/w1"].shape == (784, 32)
+        chip = json.loads(fh.attrs["deployed"])["spinnaker"]
+        assert chip["cores"] == 4 and len(chip["fixed_accuracy"]) == 2
+        assert all(0 < e < 0.01 for e in chip["max_weight_error"].values())  # 16 bits: far below the 1 mV threshold
+        assert abs(np.mean(chip["fixed_accuracy"]) - np.mean(chip["float_accuracy"])) < 2.0
