@@ -54,12 +54,15 @@ def plot(outcomes: dict[str, list[Any]], path: str | os.PathLike[str]) -> None:
 
     sequential = {name: outs for name, outs in outcomes.items() if len(outs[0].accuracy) > 1}
     cols = max(len(sequential), 1)
-    fig, axes = plt.subplots(2, cols, figsize=(3.2 * cols, 6.4), squeeze=False)
+    fig, axes = plt.subplots(2, cols, figsize=(3.8 * cols, 6.4), squeeze=False)
+    fig.subplots_adjust(wspace=0.5, hspace=0.4)
     for ax, (name, outs) in zip(axes[0], sequential.items()):
         im = ax.imshow(outs[0].accuracy, vmin=0, vmax=100, cmap="viridis")
         ax.set_title(f"{name} (seed 0)")
         ax.set_xlabel("evaluated on task")
         ax.set_ylabel("after training task")
+        ax.set_xticks(range(len(outs[0].accuracy)))
+        ax.set_yticks(range(len(outs[0].accuracy)))
     if sequential:
         fig.colorbar(im, ax=axes[0].tolist(), label="accuracy (%)", shrink=0.8)
     curves = axes[1][0]
