@@ -9,6 +9,8 @@ that is the reference.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from spikemem.batch import split, stack
@@ -35,8 +37,24 @@ def reference_predictions(weights: list[np.ndarray], images: np.ndarray, n_steps
     return hlop.logits(rec.v["readout"].numpy()).argmax(axis=1)
 
 
-def target_predictions(weights: list[np.ndarray], images: np.ndarray, n_steps: int, target: str) -> np.ndarray:
-    """Classes that ``target`` gives, ``CHUNK`` samples per run."""
+def target_predictions(
+    weights: list[np.ndarray], images: np.ndarray, n_steps: int, target: str, device: Any = None, seed: int = 0
+) -> np.ndarray:
+    """Classes that ``target`` gives, ``CHUNK`` samples per run; with a ``device``
+    (:class:`~spikemem.hardware.devices.rram.RRAM`) under every projection, one sample per
+    run, so that every sample meets the same programmed chip (the device draws follow the
+    run's ``seed`` and the projection's name, :func:`programmed`)."""
+    if device is not None:
+        from spikemem.hardware.devices.rram import apply_device
+
+        out = []
+        for raster in np.moveaxis(hlop.encode(images, n_steps), 1, 0):
+            net = apply_device(
+                hlop.mlp_network(weights, n_steps, inputs=hlop.spike_times(raster), record=()), device, "all"
+            )
+            res = simulate(net, hlop.duration_ms(n_steps), target=target, seed=seed)
+            out.append(int(hlop.logits(res.traces["readout.v"].values).argmax()))
+        return np.array(out)
     out = []
     for start in range(0, len(images), CHUNK):
         rasters = hlop.encode(images[start : start + CHUNK], n_steps)
@@ -50,6 +68,48 @@ def target_predictions(weights: list[np.ndarray], images: np.ndarray, n_steps: i
     return np.array(out)
 
 
+def nir_logits(weights: list[np.ndarray], images: np.ndarray, n_steps: int, folder: str) -> np.ndarray:
+    """Logits from the network exported to a NIR file in ``folder``, read back and run by
+    Norse (``norse.torch.from_nir``): the hidden layers are Norse's LIF cells, the graph's
+    output each step is the readout's input (:func:`spikemem.hardware.norse.nir.to_norse_graph`
+    with ``integrate_last``), integrated as spikemem's readout
+    (:func:`~spikemem.hardware.norse.nir.integrate`)."""
+    import os
+
+    import nir
+    import norse.torch as norse_torch
+    import torch
+
+    from spikemem.hardware.norse.nir import integrate, to_norse_graph
+
+    network = hlop.mlp_network(weights, n_steps, record=())
+    path = os.path.join(folder, "hlop_mlp.nir")
+    nir.write(path, to_norse_graph(network, integrate_last=True))
+    model = norse_torch.from_nir(nir.read(path), dt=network.dt * 1e-3, ignore_warnings=True)
+    spikes = hlop.encode(images, n_steps)
+    samples = int(round(hlop.duration_ms(n_steps) / network.dt))
+    state, currents = None, []
+    with torch.no_grad():
+        for k in range(samples):
+            x = spikes[k] if k < len(spikes) else np.zeros_like(spikes[0])
+            out, state = model(torch.as_tensor(x, dtype=torch.float32), state)
+            currents.append(out.numpy().astype(float))
+    return hlop.logits(integrate(np.stack(currents), network, samples))
+
+
+def nir_predictions(weights: list[np.ndarray], images: np.ndarray, n_steps: int) -> np.ndarray:
+    """Classes that the NIR export gives in Norse (:func:`nir_logits`), in chunks of 400."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        return np.concatenate(
+            [
+                nir_logits(weights, images[k : k + 400], n_steps, folder).argmax(axis=1)
+                for k in range(0, len(images), 400)
+            ]
+        )
+
+
 def evaluate(
     weights: list[np.ndarray], tasks: hlop.Tasks, n_steps: int, target: str, samples: int
 ) -> tuple[float, float]:
@@ -59,7 +119,9 @@ def evaluate(
     for t in range(tasks.n_tasks):
         x, y = tasks.task(t, "test")
         x, y = x[:samples], y[:samples]
-        mine = target_predictions(weights, x, n_steps, target)
+        mine = (
+            nir_predictions(weights, x, n_steps) if target == "nir" else target_predictions(weights, x, n_steps, target)
+        )
         ref = reference_predictions(weights, x, n_steps)
         correct += int((mine == y).sum())
         agree += int((mine == ref).sum())
@@ -94,3 +156,55 @@ def spinnaker_fit(weights: list[np.ndarray], tasks: hlop.Tasks, n_steps: int) ->
         "fixed_accuracy": fixed_acc,
         "report": str(report),
     }
+
+
+def programmed(weights: list[np.ndarray], device: Any, seed: int = 0) -> tuple[list[np.ndarray], Any]:
+    """The trained weights programmed once into differential pairs of ``device``
+    (:func:`spikemem.hardware.devices.rram.program`: quantisation, programming noise,
+    device-to-device spread, faults, ageing), each projection from the draws the ``brian2``
+    target makes for it with ``seed``. Returns the pairs' effective signed weights per layer
+    and a function ``read(rng)`` giving one fresh read of every device (read noise, §4)."""
+    from spikemem.hardware.devices import rram
+
+    network = hlop.mlp_network(weights, 1, record=())
+    chips = []
+    for proj in network.projections:
+        conns = network.connections(proj, seed)
+        w = np.asarray(conns.weight, dtype=float)
+        scale = rram.weight_scale(device, proj.synapse, w)
+        plus, minus = rram.program(device, w, scale, rram.device_rng(seed, proj.name))
+        chips.append((proj, conns, scale, plus, minus))
+
+    def dense(values: list[np.ndarray]) -> list[np.ndarray]:
+        out = [np.zeros_like(w) for w in weights]
+        for (proj, conns, *_), v in zip(chips, values):
+            layer = hlop.WEIGHTS.index(proj.name.rsplit("_", 1)[0])
+            sign = 1.0 if proj.receptor == "excitatory" else -1.0
+            np.add.at(out[layer], (conns.i, conns.j), sign * v)
+        return out
+
+    def read(rng: np.random.Generator) -> list[np.ndarray]:
+        return dense([rram.read_weights(device, p, m, s, rng) for _, _, s, p, m in chips])
+
+    return dense([rram.effective_weight(device, p, m, s) for _, _, s, p, m in chips]), read
+
+
+def rram_accuracy(
+    weights: list[np.ndarray], tasks: hlop.Tasks, n_steps: int, device: Any, seed: int = 0, chunk: int = 40
+) -> dict[str, list[float]]:
+    """Accuracy (%) per task over its whole test set on the float64 ``norse`` module with the
+    weights of one programmed chip (:func:`programmed`): ``"programmed"`` reads the devices
+    without read noise, ``"read"`` with a fresh read of every device for each ``chunk`` of
+    samples (a time-stepped target's reads, coarser than the per-spike reads of ``brian2``)."""
+    held, read = programmed(weights, device, seed)
+    rng = np.random.default_rng((seed, 0x4EAD))
+    out: dict[str, list[float]] = {"programmed": [], "read": []}
+    for t in range(tasks.n_tasks):
+        x, y = tasks.task(t, "test")
+        out["programmed"].append(100.0 * float(np.mean(reference_predictions(held, x, n_steps) == y)))
+        hits = [
+            reference_predictions(read(rng), x[k : k + chunk], n_steps) == y[k : k + chunk]
+            for k in range(0, len(x), chunk)
+        ]
+        out["read"].append(100.0 * float(np.mean(np.concatenate(hits))))
+    return out

@@ -11,6 +11,9 @@ layer steps with the gradient of the projected traces (spec hlop.md §2):
 
 (the same matrix: the projection is linear), ``H`` being the frozen rows of the layer's
 lateral neurons (:class:`Subspace`, HLOP) or its stored bases (:class:`Memory`, GPM).
+Spiking lateral neurons are not linear in ``x``: their projected traces
+:math:`x_t - H^\top \hat y(x_t)` enter the backward pass step by step
+(:attr:`NetworkModule.weight_traces`), the forward pass still seeing the raw ``x_t``.
 Task 0 is never projected. There are no biases and the thresholds are fixed, so only the
 weight matrices are ever trained (§4.2). The trained weights go back into the description
 with :func:`spikemem.hardware.norse.training.to_network`.
@@ -28,6 +31,8 @@ import torch
 from spikemem.hardware.norse.module import NetworkModule
 from spikemem.models import hlop
 
+#: How lateral neurons with ``Config.spiking`` make their output: the spiking circuit, or the code's emulation.
+LATERAL_SCHEMES = ("neurons", "quantised")
 #: Oja iterations per minibatch, EMA momentum and element clamp (spec §3.2).
 HEBB_ITERATIONS, HEBB_MOMENTUM, HEBB_CLAMP = 5, 0.9, 10.0
 
@@ -43,12 +48,17 @@ class Subspace:
         \Delta H = \mathrm{clip}\big(Y^\top (X - Y H) / B, \pm 10\big), \quad
         M \leftarrow 0.9 M + 0.1 \Delta H, \quad H \leftarrow H + \eta M
 
-    on the plastic rows only (old rows frozen, their momentum kept). ``spiking`` replaces
-    ``Y`` by the code's quantised rate (§6): ``round(clip(Y, ±s)/s · T_h)/T_h · s``.
+    on the plastic rows only (old rows frozen, their momentum kept). With ``spiking = (s, T_h)``
+    ``Y`` is what lateral neurons output over ``T_h`` steps: for ``lateral = "neurons"`` the
+    spike counts of the two-population integrate-and-fire circuit
+    (:func:`spikemem.models.hlop.lateral_rates`, the circuit :func:`~spikemem.models.hlop.lateral_network`),
+    for ``"quantised"`` the code's emulation (§6): ``round(clip(Y, ±s)/s · T_h)/T_h · s``.
     """
 
-    def __init__(self, n: int, lr: float, spiking: tuple[float, int] | None = None) -> None:
-        self.n, self.lr, self.spiking = int(n), float(lr), spiking
+    def __init__(self, n: int, lr: float, spiking: tuple[float, int] | None = None, lateral: str = "neurons") -> None:
+        if lateral not in LATERAL_SCHEMES:
+            raise ValueError(f"lateral must be one of {LATERAL_SCHEMES}, not {lateral!r}")
+        self.n, self.lr, self.spiking, self.scheme = int(n), float(lr), spiking, lateral
         self.h = torch.zeros(0, self.n, dtype=torch.float64)
         self.m = torch.zeros(0, self.n, dtype=torch.float64)
         self.frozen = 0
@@ -77,12 +87,15 @@ class Subspace:
         """Old and new rows become one frozen group (§4.1, step 4)."""
         self.frozen = self.k
 
-    def lateral(self, x: torch.Tensor) -> torch.Tensor:
-        """The lateral neurons' output ``y = H x`` for rows ``x``, quantised if ``spiking``."""
-        y = x @ self.h.T
+    def lateral(self, x: torch.Tensor, rows: slice = slice(None)) -> torch.Tensor:
+        """The lateral neurons' output ``y = H x`` for rows ``x`` (of the lateral neurons
+        ``rows``, all by default), spiking if ``spiking``."""
+        y = x @ self.h[rows].T
         if self.spiking is None:
             return y
         scale, steps = self.spiking
+        if self.scheme == "neurons":
+            return torch.from_numpy(hlop.lateral_rates(y.numpy(), steps, scale))
         return torch.round(y.clamp(-scale, scale) / scale * steps) / steps * scale
 
     def hebbian(self, x: torch.Tensor) -> None:
@@ -90,19 +103,27 @@ class Subspace:
         if self.k == self.frozen:
             return
         x = x.to(torch.float64)
+        live = slice(self.frozen, None)
         for _ in range(HEBB_ITERATIONS):
             y = self.lateral(x)
-            dh = (y.T @ (x - y @ self.h) / x.shape[0]).clamp(-HEBB_CLAMP, HEBB_CLAMP)
-            live = slice(self.frozen, None)
-            self.m[live] = HEBB_MOMENTUM * self.m[live] + (1 - HEBB_MOMENTUM) * dh[live]
+            dh = (y[:, live].T @ (x - y @ self.h) / x.shape[0]).clamp(-HEBB_CLAMP, HEBB_CLAMP)  # plastic rows only
+            self.m[live] = HEBB_MOMENTUM * self.m[live] + (1 - HEBB_MOMENTUM) * dh
             self.h[live] += self.lr * self.m[live]
 
-    def project(self, g: torch.Tensor) -> torch.Tensor:
-        r"""``(I - H_F^\top H_F) g`` for a gradient ``g`` ``[n, m]``, ``H_F`` the frozen rows.
+    def project_traces(self, x: torch.Tensor) -> torch.Tensor:
+        r"""The circuit's projected traces :math:`x - H_F^\top \hat y(x)` for rows ``x`` ``[B, n]``,
+        :math:`\hat y` the frozen lateral neurons' output (spiking ones included: spec §6 uses
+        the same output for the projection as for the Hebbian update)."""
+        x64 = x.to(torch.float64)
+        if self.frozen == 0:
+            return x64
+        return x64 - self.lateral(x64, slice(0, self.frozen)) @ self.h[: self.frozen]
 
-        Linear also with ``spiking``: the gradient arrives summed over time steps, so the
-        per-step quantisation of the code's emulation (§6) applies here only to the
-        Hebbian learning of ``H``."""
+    def project(self, g: torch.Tensor) -> torch.Tensor:
+        r"""``(I - H_F^\top H_F) g`` for a gradient ``g`` ``[n, m]``, ``H_F`` the frozen rows: the
+        gradient of the projected traces when the lateral neurons are linear (the projection is
+        then linear, and the gradient arrives summed over time steps). Spiking lateral
+        neurons project each step's traces instead (:meth:`project_traces`)."""
         if self.frozen == 0:
             return g
         hf = self.h[: self.frozen].to(g.dtype)
@@ -140,6 +161,15 @@ class Memory:
         self.added.append(max(add, 0))
         return max(add, 0)
 
+    def project_traces(self, x: torch.Tensor) -> torch.Tensor:
+        r"""The circuit's projected traces :math:`x - H_F^\top \hat y(x)` for rows ``x`` ``[B, n]``,
+        :math:`\hat y` the frozen lateral neurons' output (spiking ones included: spec §6 uses
+        the same output for the projection as for the Hebbian update)."""
+        x64 = x.to(torch.float64)
+        if self.frozen == 0:
+            return x64
+        return x64 - self.lateral(x64, slice(0, self.frozen)) @ self.h[: self.frozen]
+
     def project(self, g: torch.Tensor) -> torch.Tensor:
         """``(I - M M^T) g`` for a gradient ``g`` ``[n, m]``."""
         if self.k == 0:
@@ -160,15 +190,36 @@ class Config:
     hebb_lr: tuple[float, float, float] = (0.001, 0.01, 0.01)
     k0: tuple[int, int, int] = (24, 64, 32)
     k_inc: tuple[int, int, int] = (20, 24, 20)
+    k_per_task: tuple[tuple[int, int, int], ...] | None = None
     gpm_threshold: float = 0.97
     gpm_samples: int = 125
     spiking: tuple[float, int] | None = None
+    lateral: str = "neurons"
     multitask_lr: float = 0.05
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def sizes(self) -> tuple[int, int, int, int]:
         return (hlop.SIDE * hlop.SIDE, self.hidden, self.hidden, 10)
+
+    def lateral_counts(self, task: int) -> tuple[int, int, int]:
+        """Lateral neurons to add per layer before ``task``: ``k_per_task`` if given, else
+        ``k0`` for task 0 and ``k_inc`` after."""
+        if self.k_per_task is not None:
+            return self.k_per_task[min(task, len(self.k_per_task) - 1)]
+        return self.k0 if task == 0 else self.k_inc
+
+
+def pmnist_counts(n_tasks: int) -> tuple[tuple[int, int, int], ...]:
+    """The authors' lateral counts on permuted MNIST (spec §8.3): [80, 200, 100] for task 0,
+    then +70 per layer, the increment dropping by 20 at every task id divisible by 3
+    (70, 70, 50, 50, 50, 30, 30, 30, 10), never below 0."""
+    counts, inc = [(80, 200, 100)], 70
+    for task in range(1, n_tasks):
+        if task % 3 == 0:
+            inc = max(inc - 20, 0)
+        counts.append((inc, inc, inc))
+    return tuple(counts)
 
 
 @dataclass
@@ -333,15 +384,17 @@ def continual(tasks: hlop.Tasks, method: str, config: Config, seed: int, progres
     total = per_epoch * n * config.epochs
     accuracy = np.full((n, n), np.nan)
     dims = config.sizes[:3]
-    subspaces = [Subspace(d, lr, config.spiking) for d, lr in zip(dims, config.hebb_lr)]
+    subspaces = [Subspace(d, lr, config.spiking, config.lateral) for d, lr in zip(dims, config.hebb_lr)]
     memories = [Memory(d, config.gpm_threshold) for d in dims]
     for t in range(n):
         x, y = tasks.task(t)
         project = observe = None
         if method == "hlop":
-            for s, k0, inc in zip(subspaces, config.k0, config.k_inc):
-                s.grow(k0 if t == 0 else inc, generator)
-            if t > 0:
+            for s, k in zip(subspaces, config.lateral_counts(t)):
+                s.grow(k, generator)
+            if t > 0 and config.spiking is not None:
+                learner.module.weight_traces = {pre: s.project_traces for pre, s in zip(hlop.LAYERS, subspaces)}
+            elif t > 0:
                 project = lambda layer, g: subspaces[layer].project(g)  # noqa: E731
             observe = lambda traces: [s.hebbian(traces[w]) for s, w in zip(subspaces, hlop.WEIGHTS)]  # noqa: E731
         elif method == "gpm" and t > 0:

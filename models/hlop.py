@@ -28,6 +28,7 @@ positive and negative entries.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -49,6 +50,10 @@ READOUT_THRESHOLD_MV = 1.0e9
 READOUT_TAU_MS = 1.0e6
 #: Steps from an input spike to its effect on the readout (one per layer, delta synapses).
 DEPTH = 3
+#: Membrane time constant of the lateral circuit's neurons: no leak to speak of over a run.
+LATERAL_TAU_MS = 1.0e9
+#: The spiking lateral neurons' scale ``s``: threshold and clip of the signed rate (spec §6).
+LATERAL_SCALE = 20.0
 #: Names of the layers' populations, from the input to the readout.
 LAYERS = ("input", "hidden1", "hidden2", "readout")
 #: Names of the weight matrices (each two projections, ``_exc`` and ``_inh``).
@@ -97,6 +102,22 @@ def permuted_digits(n_tasks: int = 10, seed: int = 0) -> Tasks:
     train, test = order[:n_train], order[n_train:]
     permutations = np.stack([rng.permutation(SIDE * SIDE) for _ in range(n_tasks)])
     return Tasks(images[train], digits.target[train], images[test], digits.target[test], permutations)
+
+
+def permuted_mnist(source: Any, n_tasks: int = 10, seed: int = 0, field: str = "folder") -> Tasks:
+    """Permuted MNIST (spec §10.8, the authors' benchmark) from MNIST's IDX files in the folder
+    ``source`` (:mod:`spikemem.mnist`; or its splits, already loaded): its 60 000 training and
+    10 000 test images divided by 255, one seeded permutation of the 784 pixels per task
+    (task 0 permuted too)."""
+    from spikemem import mnist
+
+    n_tasks = chk.count("n_tasks", n_tasks, minimum=1)
+    splits = source if isinstance(source, dict) else mnist.load(source, field)
+    flat = {k: (v.images.reshape(len(v.images), -1) / np.float32(255.0)).astype(np.float32) for k, v in splits.items()}
+    rng = np.random.default_rng(seed)
+    permutations = np.stack([rng.permutation(SIDE * SIDE) for _ in range(n_tasks)])
+    train, test = splits["train"], splits["test"]
+    return Tasks(flat["train"], train.labels.astype(np.int64), flat["test"], test.labels.astype(np.int64), permutations)
 
 
 def encode(images: np.ndarray, n_steps: int) -> np.ndarray:
@@ -154,14 +175,94 @@ def mlp_network(
     pops.append(Population("readout", sizes[-1], readout))
     projections = []
     for name, w, pre, post in zip(WEIGHTS, weights, LAYERS[:-1], LAYERS[1:]):
-        for part, receptor, mask in (("exc", "excitatory", w > 0), ("inh", "inhibitory", w < 0)):
-            i, j = np.nonzero(mask)
-            rows = np.column_stack([i, j, np.abs(w[i, j]), np.full(len(i), DT_MS)])
-            projections.append(
-                Projection(f"{name}_{part}", pre, post, FromList(rows), Static(weight=0.0, delay=DT_MS), receptor)
-            )
+        projections += signed_projections(name, pre, post, w)
     probes = [Probe("readout", "v", every_ms=DT_MS)] + [Probe(name) for name in record]
     return Network(pops, projections, probes, dt=DT_MS, name="hlop_mlp")
+
+
+def signed_projections(name: str, pre: str, post: str, w: np.ndarray, delay: float = DT_MS) -> list[Projection]:
+    """A signed weight matrix ``w`` ``[n_pre, n_post]`` as two delta projections,
+    ``<name>_exc`` (the positive entries) and ``<name>_inh`` (the magnitudes of the negative ones)."""
+    out = []
+    for part, receptor, mask in (("exc", "excitatory", w > 0), ("inh", "inhibitory", w < 0)):
+        i, j = np.nonzero(mask)
+        rows = np.column_stack([i, j, np.abs(w[i, j]), np.full(len(i), delay)])
+        out.append(Projection(f"{name}_{part}", pre, post, FromList(rows), Static(weight=0.0, delay=delay), receptor))
+    return out
+
+
+def lateral_network(h: np.ndarray, x: np.ndarray, n_steps: int, scale: float = LATERAL_SCALE) -> Network:
+    r"""The lateral circuit of one protected layer as spiking neurons (:func:`lateral_rates`
+    gives what it computes), for one presynaptic pattern ``x`` (``[n]``, 0/1 spikes) held for
+    ``n_steps`` = :math:`T_h` steps.
+
+    Populations: ``presynaptic`` (fires ``x`` in each of the ``T_h`` steps), ``lateral_pos``
+    and ``lateral_neg`` (``k`` non-leaky integrate-and-fire neurons each, threshold ``s``,
+    reset to 0, driven by :math:`+Hx` and :math:`-Hx` per step: the positive and negative
+    halves of the signed rate) and ``projected`` (``n`` non-spiking integrators receiving
+    ``x / T_h`` per step and :math:`\mp s H^\top / T_h` per lateral spike), whose potential at
+    the end is the projected trace :math:`\tilde x = x - H^\top \hat y`. Run it for
+    :func:`lateral_duration_ms`; probes: both lateral populations' spikes and ``projected.v``.
+    """
+    h = np.asarray(h, dtype=float)
+    x = np.asarray(x, dtype=float)
+    if h.ndim != 2 or x.shape != (h.shape[1],):
+        raise ValidationError("x", f"shape {x.shape}", f"({h.shape[1]},): one value per column of H")
+    if not np.all((x == 0) | (x == 1)):
+        raise ValidationError("x", "values other than 0 and 1", "a presynaptic spike pattern of 0s and 1s")
+    n_steps = chk.count("n_steps", n_steps, minimum=1)
+    k, n = h.shape
+    lateral = IF_curr_delta(
+        cm=1.0, tau_m=LATERAL_TAU_MS, tau_refrac=0.0, v_rest=0.0, v_reset=0.0, v_thresh=float(scale), v_init=0.0
+    )
+    integrator = IF_curr_delta(
+        cm=1.0, tau_m=LATERAL_TAU_MS, tau_refrac=0.0, v_rest=0.0, v_reset=0.0, v_thresh=READOUT_THRESHOLD_MV
+    )
+    held = tuple(float(t) for t in range(n_steps))
+    trains = tuple(held if on else () for on in x)
+    pops = [
+        Population("presynaptic", n, SpikeTimes(trains)),
+        Population("lateral_pos", k, lateral),
+        Population("lateral_neg", k, lateral),
+        Population("projected", n, integrator),
+    ]
+    feedback = h * scale / n_steps
+    projections = [
+        *signed_projections("drive_pos", "presynaptic", "lateral_pos", h.T),
+        *signed_projections("drive_neg", "presynaptic", "lateral_neg", -h.T),
+        *signed_projections("feedback_pos", "lateral_pos", "projected", -feedback),
+        *signed_projections("feedback_neg", "lateral_neg", "projected", feedback),
+        *signed_projections("trace", "presynaptic", "projected", np.eye(n) / n_steps),
+    ]
+    probes = [Probe("lateral_pos"), Probe("lateral_neg"), Probe("projected", "v", every_ms=DT_MS)]
+    return Network(pops, projections, probes, dt=DT_MS, name="hlop_lateral")
+
+
+def lateral_duration_ms(n_steps: int) -> float:
+    """Run time of :func:`lateral_network`: ``T_h`` input steps, the drive's and the feedback's step."""
+    return (n_steps + 3) * DT_MS
+
+
+def lateral_rates(drive: np.ndarray, n_steps: int, scale: float = LATERAL_SCALE) -> np.ndarray:
+    r"""The signed output of the spiking lateral neurons for drives :math:`u = Hx` (any shape):
+
+    .. math::
+
+        \hat y = \frac{s}{T_h}\big(N(u) - N(-u)\big), \qquad
+        N(u) = \Big\lfloor T_h \big/ \lceil s / u \rceil \Big\rfloor \ (u > 0), \quad N(u) = 0 \ (u \le 0)
+
+    ``N`` is the spike count of a non-leaky integrate-and-fire neuron (threshold ``s``, reset
+    to 0) receiving ``u`` in each of ``T_h`` steps: it fires every :math:`\lceil s/u \rceil`
+    steps, the overshoot lost at each reset. So :math:`\hat y` is the code's clip at
+    :math:`\pm s` (§6) on a staircase, :math:`s / \lceil s/u \rceil` below it, that is
+    linear only for :math:`|u| \ll s`, and counted in steps of :math:`s / T_h`."""
+    u = np.asarray(drive, dtype=float)
+    return scale / n_steps * (_if_counts(u, n_steps, scale) - _if_counts(-u, n_steps, scale))
+
+
+def _if_counts(u: np.ndarray, n_steps: int, scale: float) -> np.ndarray:
+    period = np.ceil(scale / np.where(u > 0, u, np.inf))
+    return np.where(u > 0, np.floor(n_steps / np.maximum(period, 1.0)), 0.0)
 
 
 def dense_weights(network: Network, name: str) -> np.ndarray:

@@ -26,6 +26,7 @@ writes back (a projection per receptor) does on every other target.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,6 +122,10 @@ class NetworkModule(torch.nn.Module):
             pop = network.population(name)
             v0 = pop.initial_v if pop.initial_v is not None else pop.cell.initial_v
             self.register_buffer(f"v0_{name}", torch.as_tensor(np.broadcast_to(v0, (pop.size,)).copy(), dtype=dtype))
+        #: Per presynaptic population, a map of its spikes ``[B, n]`` to the trace that the
+        #: weight gradients of trainable projections from it use instead of the spikes
+        #: (:class:`_TraceMatmul`; HLOP's projected traces). The forward pass is unchanged.
+        self.weight_traces: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {}
         self.pathways: list[Pathway] = []
         self.weight_params = torch.nn.ParameterDict()
         for proj in network.projections:
@@ -280,8 +285,10 @@ class NetworkModule(torch.nn.Module):
         if arrival >= self.n_steps:
             return
         delta = self._params[path.post].kind == "delta"
+        transform = self.weight_traces.get(path.pre) if path.projection in self.trainable else None
+        trace = transform(s.detach()).to(s.dtype) if transform is not None and torch.is_grad_enabled() else None
         for receptor, w in by_receptor:
-            x = s @ w
+            x = s @ w if trace is None else _TraceMatmul.apply(s, w, trace)
             if delta:
                 key, x = (arrival, path.post, "delta"), (x if receptor == "excitatory" else -x)
             else:
@@ -311,3 +318,18 @@ class NetworkModule(torch.nn.Module):
                 raster = getattr(self, f"raster_{name}").expand(-1, b, -1)
             out[name] = raster.to(self.device)
         return out
+
+
+class _TraceMatmul(torch.autograd.Function):
+    r""":math:`s W`, whose gradient for :math:`W` uses another presynaptic trace :math:`\tilde s`:
+    :math:`\partial L/\partial W = \tilde s^\top g`, :math:`\partial L/\partial s = g W^\top` as usual."""
+
+    @staticmethod
+    def forward(ctx: Any, s: torch.Tensor, w: torch.Tensor, trace: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(w, trace)
+        return s @ w
+
+    @staticmethod
+    def backward(ctx: Any, g: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, None]:
+        w, trace = ctx.saved_tensors
+        return g @ w.T, trace.T @ g, None

@@ -71,9 +71,14 @@ def chain(network: Network) -> list[str]:
     return order
 
 
-def to_norse_graph(network: Network) -> Any:
+def to_norse_graph(network: Network, integrate_last: bool = False) -> Any:
     """The NIR graph whose Norse run (``norse.torch.from_nir(graph, dt=network.dt / 1000)``)
-    is this chain of ``IF_curr_delta`` layers, step for step (module docstring)."""
+    is this chain of ``IF_curr_delta`` layers, step for step (module docstring).
+
+    ``integrate_last``: the last layer is a readout whose potential is wanted, not its
+    spikes (Norse reads no NIR ``LI`` node): the graph ends with that layer's ``Affine``, so
+    its output in each step is the readout's input ``W s`` (``±w``, not divided by ``a``), to
+    integrate outside (:func:`integrate`)."""
     import nir
 
     order = chain(network)
@@ -84,7 +89,8 @@ def to_norse_graph(network: Network) -> Any:
         pop = network.population(post)
         cell = pop.cell
         _check_layer(network, pop)
-        a = 1.0 - math.exp(-dt / cell.tau_m)
+        last = integrate_last and post == order[-1]
+        a = 1.0 if last else 1.0 - math.exp(-dt / cell.tau_m)
         weight = np.zeros((pop.size, network.population(pre).size))
         for proj in network.projections:
             if proj.post == post:
@@ -93,6 +99,10 @@ def to_norse_graph(network: Network) -> Any:
                 np.add.at(weight, (conns.j, conns.i), sign * conns.weight / a)
         n = pop.size
         nodes[f"{post}_in"] = nir.Affine(weight, np.zeros(n))
+        if last:
+            edges.append((previous, f"{post}_in"))
+            previous = f"{post}_in"
+            break
         nodes[post] = nir.LIF(
             tau=np.full(n, dt * MS / a),
             r=np.ones(n),
@@ -104,6 +114,27 @@ def to_norse_graph(network: Network) -> Any:
     nodes["output"] = nir.Output(np.array([network.population(order[-1]).size]))
     edges.append((previous, "output"))
     return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
+
+
+def integrate(currents: np.ndarray, network: Network, samples: int) -> np.ndarray:
+    r"""The last layer's potential as spikemem samples it, from the per-step outputs
+    ``currents`` ``[T, ...]`` of a graph written with ``integrate_last``: the input of Norse
+    step ``k`` reaches the readout in spikemem's step ``k + L`` (``L`` layers, one step per
+    synapse), :math:`v_k = \lambda v_{k-1} + I_k` from ``v_rest``, and sample ``k`` is the
+    potential at the start of step ``k`` (``samples`` of them)."""
+    order = chain(network)
+    cell = network.population(order[-1]).cell
+    lam = math.exp(-network.dt / cell.tau_m)
+    depth = len(order) - 1
+    v = np.zeros_like(currents[0], dtype=float)
+    out = []
+    for k in range(samples):
+        out.append(v + cell.v_rest)
+        if k >= depth and k - depth < len(currents):
+            v = lam * v + currents[k - depth]
+        else:
+            v = lam * v
+    return np.stack(out)
 
 
 def _check_layer(network: Network, pop: Population) -> None:

@@ -36,6 +36,11 @@ def nothing_trains(monkeypatch):
         (["--deploy", "loihi"], "--deploy"),
         (["--methods", "finetune", "--deploy", "brian2"], "--deploy"),
         (["--plot", "accuracy.txt"], "--plot"),
+        (["--mnist", "no-such-folder"], "--mnist"),
+        (["--batch", "0"], "--batch"),
+        (["--rram", "flash"], "RRAM.preset"),
+        (["--rram", "hfox:levels=1"], "RRAM.levels"),
+        (["--methods", "gpm", "--rram", "hfox"], "--rram"),
     ],
 )
 def test_bad_options_are_refused_before_training(options, field, nothing_trains, capsys, tmp_path):
@@ -50,11 +55,14 @@ def test_bad_options_are_refused_before_training(options, field, nothing_trains,
 def test_a_small_run_writes_every_matrix_and_hyperparameter(tmp_path, capsys):
     out, plot = tmp_path / "hlop.h5", tmp_path / "hlop.png"
     argv = ["run", "hlop", "--tasks", "2", "--seeds", "2", "--epochs", "1", "--hidden", "32", "--no-progress"]
-    argv += ["--methods", "hlop,finetune,multitask", "--deploy", "brian2:numpy,spinnaker", "--deploy-samples", "3"]
+    argv += ["--methods", "hlop,finetune,multitask", "--deploy", "brian2:numpy,nir,spinnaker", "--deploy-samples", "3"]
+    argv += ["--rram", "hfox"]
     assert main([*argv, "--out", str(out), "--plot", str(plot)]) == 0
     text = capsys.readouterr().out
     assert "hlop" in text and "multitask" in text and "deployed on brian2:numpy" in text
+    assert "deployed via a NIR file in Norse: ACC" in text
     assert "100.00 % of predictions equal to PyTorch's" in text  # same spikes: same classes
+    assert "RRAM hfox" in text and "with read noise" in text
     assert "SpiNNaker (16-bit weights, whole test sets)" in text and "IF_curr_delta" in text  # the chip's delta input
     assert plot.stat().st_size > 0
     with h5py.File(out) as fh:
@@ -66,7 +74,27 @@ def test_a_small_run_writes_every_matrix_and_hyperparameter(tmp_path, capsys):
         assert config["hebb_lr"] == [0.001, 0.01, 0.01] and config["k0"] == [24, 40, 24]
         assert json.loads(fh["hlop/seed0"].attrs["kept"])["w2"] == [31, 0]  # k0 = 40 in a 32-wide layer: capped at 31
         assert fh["hlop/seed0/w1"].shape == (784, 32)
+        rram = json.loads(fh.attrs["deployed"])["rram"]["hfox"]
+        assert len(rram["norse"]["read"]) == 2 and len(rram["norse"]["programmed"]) == 2
+        assert 0 <= rram["brian2:numpy"]["agree"] <= 100
         chip = json.loads(fh.attrs["deployed"])["spinnaker"]
         assert chip["cores"] == 4 and len(chip["fixed_accuracy"]) == 2
         assert all(0 < e < 0.01 for e in chip["max_weight_error"].values())  # 16 bits: far below the 1 mV threshold
         assert abs(np.mean(chip["fixed_accuracy"]) - np.mean(chip["float_accuracy"])) < 2.0
+
+
+def test_permuted_mnist_from_a_small_folder_in_the_real_format(tmp_path, capsys):
+    from _mnist import write_small_mnist
+
+    write_small_mnist(tmp_path / "data" / "MNIST" / "raw", n_train=48, n_test=16, gz=True)
+    out = tmp_path / "mnist.h5"
+    argv = ["run", "hlop", "--mnist", str(tmp_path / "data"), "--tasks", "2", "--seeds", "1", "--hidden", "16"]
+    argv += ["--steps", "4", "--methods", "hlop", "--no-progress", "--out", str(out)]
+    assert main(argv) == 0
+    assert "Permuted MNIST, 2 tasks" in capsys.readouterr().out
+    with h5py.File(out) as fh:
+        opts, config = json.loads(fh.attrs["options"]), json.loads(fh.attrs["config"])
+        assert opts["dataset"] == "permuted-mnist" and opts["epochs"] == 1 and opts["batch"] == 64  # the authors' setup
+        assert config["k_per_task"][0] == [80, 200, 100]  # spec §8.3
+        assert json.loads(fh["hlop/seed0"].attrs["kept"]) == {"w1": [80, 70], "w2": [15, 0], "w3": [15, 0]}
+        assert fh["hlop/seed0/accuracy"].shape == (2, 2)

@@ -91,10 +91,83 @@ def test_lateral_counts_are_capped_below_the_layer_dimension_and_recorded():
 
 
 def test_spiking_lateral_neurons_quantise_their_rate():
-    sub = learning.Subspace(5, 0.01, spiking=(20.0, 40))
+    sub = learning.Subspace(5, 0.01, spiking=(20.0, 40), lateral="quantised")
     sub.h = torch.eye(5, dtype=torch.float64)[:2]
     y = sub.lateral(torch.tensor([[0.3, -0.74, 0, 0, 0], [30.0, -30.0, 0, 0, 0]], dtype=torch.float64))
     np.testing.assert_allclose(y.numpy(), [[0.5, -0.5], [20.0, -20.0]])  # steps of s/T_h = 0.5, clipped at ±s
+
+
+def circuit_case(seed: int, n: int = 30, k: int = 5, gain: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
+    """Orthonormal rows ``H`` scaled by ``gain`` (drives of a few units against s = 20) and a 0/1 pattern."""
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal((n, k)))
+    return gain * q.T, (rng.random(n) < 0.5).astype(float)
+
+
+@pytest.mark.parametrize("target", ["brian2:numpy", pytest.param("pynn:nest", marks=pytest.mark.nest), "norse"])
+def test_the_lateral_circuit_spikes_what_training_uses(target):
+    """The two-population circuit as a Network, run on a simulator: each lateral neuron's
+    count is that of a non-leaky integrate-and-fire neuron with a constant drive
+    (floor(T_h / ceil(s / u)), spec §6's signed rate on a staircase), and the integrators'
+    potential is the projected trace x - H^T y."""
+    from _scenarios import require
+
+    from spikemem.simulate import simulate
+
+    require(target)
+    steps, scale = 40, hlop.LATERAL_SCALE
+    for seed in (0, 1):
+        h, x = circuit_case(seed)
+        drive = h @ x
+        res = simulate(hlop.lateral_network(h, x, steps), hlop.lateral_duration_ms(steps), target=target)
+        pos = np.bincount(res.spikes["lateral_pos"].indices, minlength=len(h))
+        neg = np.bincount(res.spikes["lateral_neg"].indices, minlength=len(h))
+        expected_pos = [steps // int(np.ceil(scale / u)) if u > 0 else 0 for u in drive]
+        expected_neg = [steps // int(np.ceil(scale / -u)) if u < 0 else 0 for u in drive]
+        np.testing.assert_array_equal(pos, expected_pos)
+        np.testing.assert_array_equal(neg, expected_neg)
+        y = scale / steps * (pos - neg)
+        sub = learning.Subspace(len(x), 0.01, spiking=(scale, steps), lateral="neurons")
+        sub.h = torch.as_tensor(h)
+        np.testing.assert_allclose(sub.lateral(torch.as_tensor(x[None]))[0].numpy(), y)  # what Oja's rule sees
+        projected = res.traces["projected.v"].values[-1]
+        np.testing.assert_allclose(projected, x - h.T @ y, atol=1e-5)
+        assert np.linalg.norm(projected - (x - h.T @ drive)) < 0.5 * np.linalg.norm(h.T @ drive)
+
+
+def test_step_by_step_projected_traces_give_the_projected_gradient():
+    """For linear lateral neurons the per-step route (the backward pass's traces replaced by
+    x - H^T H x) equals projecting the summed gradient, (I - H^T H) G (spec §2)."""
+    config = learning.Config(hidden=16, epochs=1)
+    tasks = hlop.permuted_digits(1, seed=0)
+    x, y = tasks.task(0)
+    subspaces = [learning.Subspace(n, 0.01) for n in config.sizes[:3]]
+    for s in subspaces:
+        s.grow(6, torch.Generator().manual_seed(2))
+        s.merge()
+
+    def gradients(per_step: bool) -> list[torch.Tensor]:
+        learner = learning.Learner(config, seed=0)
+        if per_step:
+            learner.module.weight_traces = {pre: s.project_traces for pre, s in zip(hlop.LAYERS, subspaces)}
+        logits, _ = learner.forward(x[:32])
+        torch.nn.functional.cross_entropy(logits, torch.as_tensor(y[:32])).backward()
+        grads = [learner.dense_grad(k) for k in range(3)]
+        return grads if per_step else [s.project(g) for s, g in zip(subspaces, grads)]
+
+    for stepwise, summed in zip(gradients(True), gradients(False)):
+        assert torch.linalg.norm(summed) > 0
+        torch.testing.assert_close(stepwise, summed, rtol=1e-4, atol=1e-6)
+
+
+def test_spiking_lateral_rates_clip_and_approach_small_drives():
+    u = np.array([-45.0, -20.0, -3.3, -0.2, 0.0, 0.05, 0.9, 7.0, 19.9, 20.0, 31.0])
+    y = hlop.lateral_rates(u, 40)
+    np.testing.assert_allclose(y[[0, 1, -2, -1]], [-20.0, -20.0, 20.0, 20.0])  # clipped at ±s, as §6
+    assert np.all(np.sign(y) * np.sign(u) >= 0) and np.all(np.abs(y) <= np.minimum(np.abs(u), 20.0) + 1e-12)
+    small = np.linspace(0.1, 1.0, 10)
+    fine = hlop.lateral_rates(small, 100_000)
+    assert np.max(np.abs(fine - small) / small) < small.max() / 20.0 + 1e-3  # staircase: s/ceil(s/u)
 
 
 def test_gpm_memory_keeps_the_threshold_energy_with_orthonormal_bases():
