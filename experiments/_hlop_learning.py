@@ -233,6 +233,7 @@ class Outcome:
     kept: dict[str, list[int]] = field(default_factory=dict)
     asked: dict[str, list[int]] = field(default_factory=dict)
     wall_s: float = 0.0
+    lateral: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def acc(self) -> float:
@@ -418,4 +419,5 @@ def continual(tasks: hlop.Tasks, method: str, config: Config, seed: int, progres
         asked = {w: s.asked for s, w in zip(subspaces, hlop.WEIGHTS)}
     elif method == "gpm":
         kept = {w: m.added for m, w in zip(memories, hlop.WEIGHTS)}
-    return Outcome(method, accuracy, learner.weights(), kept, asked, time.perf_counter() - start)
+    lateral = {w: s.h.numpy().copy() for s, w in zip(subspaces, hlop.WEIGHTS)} if method == "hlop" else {}
+    return Outcome(method, accuracy, learner.weights(), kept, asked, time.perf_counter() - start, lateral)

@@ -20,7 +20,8 @@ def save(
     deployed: dict[str, dict[str, Any]],
 ) -> None:
     """Per method and seed: the accuracy matrix, ACC, BWT, wall time, the lateral neurons or
-    GPM bases asked for and kept per layer, and the final weights of seed 0; at the root the
+    GPM bases asked for and kept per layer, and the final weights of seed 0 (``w1``..``w3``,
+    ``[n_pre, n_post]``) with its lateral neurons' rows (``H_w1``..``H_w3``, ``[k, n]``); at the root the
     run's options, the training hyperparameters, what each ``--deploy`` target gave and the
     provenance."""
 
@@ -40,6 +41,8 @@ def save(
                 if seed == 0:
                     for k, w in enumerate(out.weights):
                         g.create_dataset(f"w{k + 1}", data=w, compression="gzip")
+                    for layer, h in out.lateral.items():
+                        g.create_dataset(f"H_{layer}", data=h, compression="gzip")
 
     write_atomically(path, fill)
 

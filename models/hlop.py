@@ -36,6 +36,7 @@ from spikemem import _checks as chk
 from spikemem.cells import IF_curr_delta
 from spikemem.connectors import FromList
 from spikemem.errors import ValidationError
+from spikemem.model import Model
 from spikemem.network import Network, Population, Probe, Projection
 from spikemem.sources import SpikeTimes
 from spikemem.synapses import Static
@@ -282,3 +283,115 @@ def logits(readout_v: np.ndarray) -> np.ndarray:
     """The classifier's logits from the readout's potential ``[samples_in_time, ..., 10]``:
     its mean over the run's samples."""
     return np.asarray(readout_v).mean(axis=0)
+
+
+# --- the trained network and its lateral circuits under ``spikemem export`` -------------------
+
+
+def trained(path: str, method: str = "hlop") -> dict[str, Any]:
+    """What ``spikemem run hlop --out FILE`` kept of ``method``'s seed 0: ``weights`` (three
+    ``[n_pre, n_post]`` matrices), ``lateral`` (``H`` per layer, HLOP only) and the run's
+    ``options``; refused, naming ``--results``, if the file holds no such run."""
+    import json
+    from pathlib import Path
+
+    import h5py
+
+    if not Path(path).is_file():
+        raise ValidationError("--results", path, "a file written by spikemem run hlop --out")
+    try:
+        with h5py.File(path, "r") as fh:
+            if f"{method}/seed0/w1" not in fh:
+                runs = ", ".join(k for k in fh if isinstance(fh[k], h5py.Group)) or "none"
+                raise ValidationError("--method", method, f"a method the file trained (it holds: {runs})")
+            group = fh[f"{method}/seed0"]
+            weights = [group[name][()] for name in WEIGHTS]
+            lateral = {name: group[f"H_{name}"][()] for name in WEIGHTS if f"H_{name}" in group}
+            options = json.loads(fh.attrs.get("options", "{}"))
+    except OSError:
+        raise ValidationError("--results", path, "an HDF5 file written by spikemem run hlop --out") from None
+    return {"weights": weights, "lateral": lateral, "options": options}
+
+
+def _mlp_arguments(p: Any) -> None:
+    p.add_argument("--results", help="a spikemem run hlop --out file: its trained weights (default: untrained)")
+    p.add_argument("--method", default="hlop", help="which trained run of the file (default hlop)")
+    p.add_argument("--hidden", type=int, default=256, help="hidden width of an untrained network (default 256)")
+    p.add_argument("--steps", type=int, help="input steps (default: the run's, else 8)")
+    p.add_argument("--task", type=int, default=0, help="the input: test sample --sample of this task (default 0)")
+    p.add_argument("--sample", type=int, default=0, help="index into the task's test set (default 0)")
+
+
+def _steps(args: Any, options: dict[str, Any]) -> int:
+    return chk.count("--steps", args.steps if args.steps is not None else options.get("steps", 8), minimum=1)
+
+
+def _export_mlp(args: Any) -> Network:
+    """The spiking MLP with one Permuted-Digits-784 test sample as its input spikes."""
+    if args.results:
+        run = trained(args.results, args.method)
+        if run["options"].get("mnist"):
+            raise ValidationError("--results", args.results, "a Permuted-Digits-784 run (MNIST is not on every disk)")
+        weights, options = run["weights"], run["options"]
+    else:
+        hidden = chk.count("--hidden", args.hidden, minimum=2)
+        weights, options = initial_weights((SIDE * SIDE, hidden, hidden, 10), seed=0), {}
+    task = chk.count("--task", args.task, minimum=0)
+    tasks = permuted_digits(task + 1, seed=0)
+    x, _ = tasks.task(task, "test")
+    sample = chk.count("--sample", args.sample, minimum=0)
+    if sample >= len(x):
+        raise ValidationError("--sample", sample, f"an index below {len(x)}, the test set's size")
+    steps = _steps(args, options)
+    raster = encode(x[sample : sample + 1], steps)[:, 0]
+    return mlp_network(weights, steps, inputs=spike_times(raster))
+
+
+def _lateral_arguments(p: Any) -> None:
+    p.add_argument("--results", help="a spikemem run hlop --out file: its learned H (default: random orthonormal)")
+    p.add_argument("--method", default="hlop", help="which trained run of the file (default hlop)")
+    p.add_argument("--layer", default="w1", help="the protected layer: w1 (input), w2, w3 (default w1)")
+    p.add_argument("--neurons", type=int, default=24, help="lateral neurons of a random H (default 24)")
+    p.add_argument("--inputs", type=int, default=784, help="presynaptic neurons of a random H (default 784)")
+    p.add_argument("--steps", type=int, default=40, help="T_h, the steps the lateral neurons count over (default 40)")
+    p.add_argument("--density", type=float, default=0.3, help="share of presynaptic neurons that spike (default 0.3)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random pattern (and random H)")
+
+
+def _export_lateral(args: Any) -> Network:
+    """A layer's lateral circuit (:func:`lateral_network`) on a seeded random 0/1 pattern."""
+    seed = chk.seed("--seed", args.seed)
+    rng = np.random.default_rng(seed)
+    if args.results:
+        chk.one_of("--layer", args.layer, WEIGHTS)
+        lateral = trained(args.results, args.method)["lateral"]
+        if args.layer not in lateral:
+            raise ValidationError("--method", args.method, "an HLOP run (its file keeps the lateral neurons' H)")
+        h = lateral[args.layer]
+    else:
+        k = chk.count("--neurons", args.neurons, minimum=1)
+        n = chk.count("--inputs", args.inputs, minimum=k)
+        h = np.linalg.qr(rng.standard_normal((n, k)))[0].T
+    density = chk.finite("--density", args.density)
+    if not 0.0 <= density <= 1.0:
+        raise ValidationError("--density", args.density, "a share in [0, 1]")
+    x = (rng.random(h.shape[1]) < density).astype(float)
+    return lateral_network(h, x, chk.count("--steps", args.steps, minimum=1))
+
+
+MODELS = [
+    Model(
+        "hlop",
+        "HLOP's spiking MLP 784-H-H-10 (trained weights from a spikemem run hlop file) on one test sample",
+        _export_mlp,
+        lambda args: duration_ms(_steps(args, trained(args.results, args.method)["options"] if args.results else {})),
+        _mlp_arguments,
+    ),
+    Model(
+        "hlop-lateral",
+        "HLOP's lateral circuit of one layer as spiking neurons: y = Hx by two IF populations, x - H^T y",
+        _export_lateral,
+        lambda args: lateral_duration_ms(args.steps),
+        _lateral_arguments,
+    ),
+]

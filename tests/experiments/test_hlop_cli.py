@@ -81,6 +81,16 @@ def test_a_small_run_writes_every_matrix_and_hyperparameter(tmp_path, capsys):
         assert chip["cores"] == 4 and len(chip["fixed_accuracy"]) == 2
         assert all(0 < e < 0.01 for e in chip["max_weight_error"].values())  # 16 bits: far below the 1 mV threshold
         assert abs(np.mean(chip["fixed_accuracy"]) - np.mean(chip["float_accuracy"])) < 2.0
+        assert fh["hlop/seed0/H_w2"].shape == (31, 32)  # the lateral neurons kept, for export
+    # the trained network and a lateral circuit go on to hardware through spikemem export
+    nir_file, script = tmp_path / "mlp.nir", tmp_path / "lateral.py"
+    argv = ["export", "hlop", "--results", str(out), "--task", "1", "--target", "nir"]
+    assert main([*argv, "--out", str(nir_file)]) == 0
+    argv = ["export", "hlop-lateral", "--results", str(out), "--layer", "w2", "--target", "pynn-script"]
+    assert main([*argv, "--out", str(script)]) == 0
+    assert nir_file.stat().st_size > 0 and "lateral_pos" in script.read_text()
+    code = main(["export", "hlop", "--results", str(out), "--method", "gpm", "--target", "nir", "--out", "x.nir"])
+    assert code == EXIT_REFUSED and "--method" in capsys.readouterr().err
 
 
 def test_permuted_mnist_from_a_small_folder_in_the_real_format(tmp_path, capsys):
@@ -98,3 +108,22 @@ def test_permuted_mnist_from_a_small_folder_in_the_real_format(tmp_path, capsys)
         assert config["k_per_task"][0] == [80, 200, 100]  # spec §8.3
         assert json.loads(fh["hlop/seed0"].attrs["kept"]) == {"w1": [80, 70], "w2": [15, 0], "w3": [15, 0]}
         assert fh["hlop/seed0/accuracy"].shape == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("model", "options", "field"),
+    [
+        ("hlop", ["--results", "missing.h5"], "--results"),
+        ("hlop", ["--hidden", "1"], "--hidden"),
+        ("hlop", ["--sample", "360"], "--sample"),
+        ("hlop-lateral", ["--density", "2"], "--density"),
+        ("hlop-lateral", ["--neurons", "0"], "--neurons"),
+        ("hlop-lateral", ["--results", "missing.h5"], "--results"),
+    ],
+)
+def test_bad_export_options_name_the_field(model, options, field, capsys, tmp_path):
+    os.chdir(tmp_path)
+    code = main(["export", model, *options, "--target", "nir", "--out", "out.nir"])
+    err = capsys.readouterr().err
+    assert code == EXIT_REFUSED and field in err and "Traceback" not in err
+    assert os.listdir(tmp_path) == []

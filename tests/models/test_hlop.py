@@ -160,6 +160,34 @@ def test_step_by_step_projected_traces_give_the_projected_gradient():
         torch.testing.assert_close(stepwise, summed, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.nest
+def test_the_exported_lateral_circuit_runs_in_pynn_nest_with_the_counts_of_its_rule(tmp_path):
+    """spikemem export hlop-lateral writes a plain PyNN script; run by pyNN.nest without
+    spikemem, each lateral neuron fires floor(T_h / ceil(s / u)) times for its drive u."""
+    pytest.importorskip("pyNN.nest", reason="needs NEST (pip install 'spikemem[pynn]')")
+    from _scenarios import run_script
+
+    from spikemem.cli import main
+    from spikemem.model import get_model
+
+    argv = ["--neurons", "6", "--inputs", "40", "--steps", "40", "--seed", "3"]
+    script = tmp_path / "lateral.py"
+    assert main(["export", "hlop-lateral", *argv, "--target", "pynn-script", "--out", str(script)]) == 0
+    model = get_model("hlop-lateral")
+    parser = __import__("argparse").ArgumentParser()
+    model.add_arguments(parser)
+    network = model.network(parser.parse_args(argv))
+    x = np.array([len(t) > 0 for t in network.population("presynaptic").cell.spike_times], dtype=float)
+    drive = hlop.dense_weights(network, "drive_pos").T @ x
+    spikes = run_script(script, "nest")
+    for name, sign in (("lateral_pos", 1.0), ("lateral_neg", -1.0)):
+        counts = np.bincount(spikes[f"{name}_indices"].astype(int), minlength=6)
+        u = sign * drive
+        expected = [40 // int(np.ceil(20.0 / v)) if v > 0 else 0 for v in u]
+        np.testing.assert_array_equal(counts, expected)
+    assert spikes["lateral_pos_indices"].size + spikes["lateral_neg_indices"].size > 0
+
+
 def test_spiking_lateral_rates_clip_and_approach_small_drives():
     u = np.array([-45.0, -20.0, -3.3, -0.2, 0.0, 0.05, 0.9, 7.0, 19.9, 20.0, 31.0])
     y = hlop.lateral_rates(u, 40)
