@@ -82,7 +82,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "(e.g. hfox, pcm, 'hfox:prog_noise=2,read_noise=0.02'; repeat for several): accuracy on every "
         "task's whole test set (norse) and, on the brian2 targets of --deploy, with per-spike read noise",
     )
-    p.add_argument("--deploy-samples", type=int, default=20, help="test samples per task for --deploy (default 20)")
+    p.add_argument("--deploy-samples", default="20", help="test samples per task for --deploy, or 'all' (default 20)")
+    p.add_argument(
+        "--rram-samples", type=int, default=10, help="test samples per task on brian2 for --rram (default 10)"
+    )
+    p.add_argument(
+        "--trained",
+        metavar="FILE",
+        help="deploy the HLOP network that an earlier run wrote to FILE (--out) instead of training one",
+    )
     p.add_argument("--out", help="results HDF5 file (accuracy matrices, every hyperparameter, provenance)")
     p.add_argument("--plot", help="accuracy-matrix heatmaps and per-task curves to this image file")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -106,6 +114,15 @@ def _steps_list(field: str, text: str) -> list[int]:
     return out
 
 
+def _samples(text: str) -> int | None:
+    if str(text).strip().lower() == "all":
+        return None
+    try:
+        return chk.count("--deploy-samples", int(text), minimum=1)
+    except ValueError:
+        raise ValidationError("--deploy-samples", text, "a whole number of samples >= 1, or 'all'") from None
+
+
 def parse(args: argparse.Namespace) -> dict[str, Any]:
     """Every option checked before anything is trained (the optional packages included)."""
     check_output_paths(args)
@@ -125,8 +142,21 @@ def parse(args: argparse.Namespace) -> dict[str, Any]:
         "spiking": _steps_list("--spiking-steps", args.spiking_steps),
         "quantised": _steps_list("--quantised-steps", args.quantised_steps),
         "deploy": _names("--deploy", args.deploy, DEPLOY_TARGETS),
-        "deploy_samples": chk.count("--deploy-samples", args.deploy_samples, minimum=1),
+        "deploy_samples": _samples(args.deploy_samples),
+        "rram_samples": chk.count("--rram-samples", args.rram_samples, minimum=1),
+        "trained": args.trained,
     }
+    if args.trained:
+        from spikemem.models.hlop import trained
+
+        run = trained(args.trained, "hlop", "--trained")  # refused here if it holds no HLOP run
+        if not opts["deploy"] and not args.rram:
+            raise ValidationError("--trained", args.trained, "a run that deploys it (--deploy or --rram)")
+        if args.plot:
+            raise ValidationError("--plot", args.plot, "a run that trains (nothing to plot with --trained)")
+        for key in ("dataset", "mnist", "tasks", "steps", "hidden"):
+            opts[key] = run["options"].get(key, opts[key])
+        opts["methods"], opts["spiking"], opts["quantised"] = ["hlop"], [], []
     if not opts["methods"] and not opts["spiking"] and not opts["quantised"]:
         raise ValidationError("--methods", args.methods, "at least one of " + ", ".join(METHODS))
     if opts["deploy"] and "hlop" not in opts["methods"]:
@@ -186,6 +216,9 @@ def run(args: argparse.Namespace) -> Report:
             runs.append((f"hlop-{name}-{steps}", cfg))
     outcomes: dict[str, list[learning.Outcome]] = {}
     progress = None if args.no_progress else _bar()
+    if opts["trained"]:
+        runs = []
+        outcomes["hlop"] = [learning.Outcome("hlop", np.full((1, 1), np.nan), hlop.trained(opts["trained"])["weights"])]
     for name, cfg in runs:
         method = "hlop" if name.startswith("hlop") else name
         for seed in range(opts["seeds"]):
@@ -196,12 +229,12 @@ def run(args: argparse.Namespace) -> Report:
     deployed = _deploy(outcomes["hlop"][0], tasks_of(0), base, opts) if opts["deploy"] else {}
     if opts["rram"]:
         deployed["rram"] = _deploy_rram(outcomes["hlop"][0], tasks_of(0), base, opts)
-    rows = [_row(name, outs) for name, outs in outcomes.items()]
+    rows = [] if opts["trained"] else [_row(name, outs) for name, outs in outcomes.items()]
     files = []
     if args.out:
         from ._hlop_output import save
 
-        save(args.out, outcomes, base, opts, deployed)
+        save(args.out, {} if opts["trained"] else outcomes, base, opts, deployed)
         files.append(args.out)
     if args.plot:
         from ._hlop_output import plot
@@ -209,7 +242,7 @@ def run(args: argparse.Namespace) -> Report:
         plot(outcomes, args.plot)
         files.append(args.plot)
     metrics: dict[str, Any] = {"network": f"784-{opts['hidden']}-{opts['hidden']}-10, {opts['steps']} input steps"}
-    if "hlop" in outcomes:
+    if "hlop" in outcomes and not opts["trained"]:
         kept = outcomes["hlop"][0].kept
         metrics["lateral neurons (seed 0)"] = ", ".join(f"{w}: {sum(k)}" for w, k in kept.items())
     for target, result in deployed.items():
@@ -266,7 +299,7 @@ def _bar() -> Any:
 
 def _deploy(outcome: Any, tasks: Any, config: Any, opts: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The final HLOP network on each ``--deploy`` target: accuracy over the first
-    ``--deploy-samples`` test samples of every task, and how many predictions equal PyTorch's;
+    ``--deploy-samples`` test samples of every task (all: ``None``), and how many predictions equal PyTorch's;
     for ``spinnaker`` the constraint report and the accuracy with 16-bit weights
     (:func:`._hlop_deploy.spinnaker_fit`)."""
     from ._hlop_deploy import evaluate, spinnaker_fit
@@ -284,7 +317,7 @@ def _deploy(outcome: Any, tasks: Any, config: Any, opts: dict[str, Any]) -> dict
 def _deploy_rram(outcome: Any, tasks: Any, config: Any, opts: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per ``--rram`` device: one chip programmed with the final HLOP weights
     (:func:`._hlop_deploy.rram_accuracy`, whole test sets on ``norse``) and, on each brian2
-    target of ``--deploy``, the first ``--deploy-samples`` test samples per task with the
+    target of ``--deploy``, the first ``--rram-samples`` test samples per task with the
     device under every projection (read noise per transmitted spike)."""
     from spikemem.hardware.devices.rram import parse_device
 
@@ -299,7 +332,7 @@ def _deploy_rram(outcome: Any, tasks: Any, config: Any, opts: dict[str, Any]) ->
             correct = agree = total = 0
             for t in range(tasks.n_tasks):
                 x, y = tasks.task(t, "test")
-                x, y = x[: opts["deploy_samples"]], y[: opts["deploy_samples"]]
+                x, y = x[: opts["rram_samples"]], y[: opts["rram_samples"]]
                 mine = target_predictions(outcome.weights, x, config.n_steps, target, device=device)
                 correct += int((mine == y).sum())
                 agree += int((mine == reference_predictions(held, x, config.n_steps)).sum())

@@ -288,28 +288,28 @@ def logits(readout_v: np.ndarray) -> np.ndarray:
 # --- the trained network and its lateral circuits under ``spikemem export`` -------------------
 
 
-def trained(path: str, method: str = "hlop") -> dict[str, Any]:
+def trained(path: str, method: str = "hlop", field: str = "--results") -> dict[str, Any]:
     """What ``spikemem run hlop --out FILE`` kept of ``method``'s seed 0: ``weights`` (three
     ``[n_pre, n_post]`` matrices), ``lateral`` (``H`` per layer, HLOP only) and the run's
-    ``options``; refused, naming ``--results``, if the file holds no such run."""
+    ``options``; refused, naming ``field``, if the file holds no such run."""
     import json
     from pathlib import Path
 
     import h5py
 
     if not Path(path).is_file():
-        raise ValidationError("--results", path, "a file written by spikemem run hlop --out")
+        raise ValidationError(field, path, "a file written by spikemem run hlop --out")
     try:
         with h5py.File(path, "r") as fh:
             if f"{method}/seed0/w1" not in fh:
                 runs = ", ".join(k for k in fh if isinstance(fh[k], h5py.Group)) or "none"
-                raise ValidationError("--method", method, f"a method the file trained (it holds: {runs})")
+                raise ValidationError(field, path, f"a file holding a {method} run (it holds: {runs})")
             group = fh[f"{method}/seed0"]
             weights = [group[name][()] for name in WEIGHTS]
             lateral = {name: group[f"H_{name}"][()] for name in WEIGHTS if f"H_{name}" in group}
             options = json.loads(fh.attrs.get("options", "{}"))
     except OSError:
-        raise ValidationError("--results", path, "an HDF5 file written by spikemem run hlop --out") from None
+        raise ValidationError(field, path, "an HDF5 file written by spikemem run hlop --out") from None
     return {"weights": weights, "lateral": lateral, "options": options}
 
 

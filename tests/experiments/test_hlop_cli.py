@@ -38,6 +38,9 @@ def nothing_trains(monkeypatch):
         (["--plot", "accuracy.txt"], "--plot"),
         (["--mnist", "no-such-folder"], "--mnist"),
         (["--batch", "0"], "--batch"),
+        (["--deploy-samples", "some"], "--deploy-samples"),
+        (["--trained", "missing.h5", "--deploy", "nir"], "--trained"),
+        (["--rram-samples", "0"], "--rram-samples"),
         (["--rram", "flash"], "RRAM.preset"),
         (["--rram", "hfox:levels=1"], "RRAM.levels"),
         (["--methods", "gpm", "--rram", "hfox"], "--rram"),
@@ -90,7 +93,16 @@ def test_a_small_run_writes_every_matrix_and_hyperparameter(tmp_path, capsys):
     assert main([*argv, "--out", str(script)]) == 0
     assert nir_file.stat().st_size > 0 and "lateral_pos" in script.read_text()
     code = main(["export", "hlop", "--results", str(out), "--method", "gpm", "--target", "nir", "--out", "x.nir"])
-    assert code == EXIT_REFUSED and "--method" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == EXIT_REFUSED and "--results" in err and "gpm run" in err
+    # deployed again from the file, without training: the NIR export on every test sample
+    again = tmp_path / "again.h5"
+    argv = ["run", "hlop", "--trained", str(out), "--deploy", "nir", "--deploy-samples", "all", "--no-progress"]
+    assert main([*argv, "--out", str(again)]) == 0
+    text = capsys.readouterr().out
+    assert "deployed via a NIR file in Norse" in text and "100.00 % of predictions equal to PyTorch's" in text
+    with h5py.File(again) as fh:
+        assert json.loads(fh.attrs["options"])["hidden"] == 32 and "nir" in json.loads(fh.attrs["deployed"])
 
 
 def test_permuted_mnist_from_a_small_folder_in_the_real_format(tmp_path, capsys):
