@@ -1,10 +1,15 @@
-"""The trained continual learner on other targets: the same Network, its test samples as spike times.
+r"""The trained continual learner on other targets: the same Network, its test samples as spike times.
 
-Each chunk of test samples is one run: copies of :func:`spikemem.models.hlop.mlp_network`
-with the trained weights, one per sample, side by side (:func:`spikemem.batch.stack`), each
-with the sample's input spikes. A sample's class is the readout's largest mean potential
-(:func:`spikemem.models.hlop.logits`), on the target as in the float64 ``norse`` module
-that is the reference.
+On a simulator the test samples of a task follow one another in one run of
+:func:`spikemem.models.hlop.mlp_network` with the trained weights (:func:`target_predictions`):
+sample ``i`` enters at step ``i·P``, ``P`` its ``T`` input steps, the network's depth and
+``GAP_STEPS`` of silence, in which the hidden cells' potential decays by :math:`2^{-40}`
+(λ = 0.5 per step; they cannot fire without input). The readout integrates across samples,
+so a sample's potential is its window's minus what the window started with, leaked:
+:math:`v_i[k] = v[iP + k] - \lambda_r^k\, v[iP]`. A sample's class is its readout's largest
+mean potential (:func:`spikemem.models.hlop.logits`), as in the float64 ``norse`` module
+that is the reference. One run per task builds the synapses once and, with a device under
+them, programs one chip that every sample meets.
 """
 
 from __future__ import annotations
@@ -13,12 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from spikemem.batch import split, stack
 from spikemem.models import hlop
 from spikemem.simulate import simulate
 
-#: Samples per run: a chunk is ``CHUNK`` copies of the network's 267 k synapses (H = 256).
-CHUNK = 10
+#: Silent steps between two test samples run one after another (module docstring).
+GAP_STEPS = 40
+
+
+def classes(logits: np.ndarray) -> np.ndarray:
+    """Each sample's class: its largest logit, the logits rounded to 1e-9 mV first, so that
+    classes tied on one target (an untrained readout often is) stay tied on another despite
+    the float residue of :func:`sequential_logits`' subtraction (about 1e-15)."""
+    return np.round(np.asarray(logits), 9).argmax(axis=1)
 
 
 def reference_predictions(weights: list[np.ndarray], images: np.ndarray, n_steps: int) -> np.ndarray:
@@ -34,38 +45,37 @@ def reference_predictions(weights: list[np.ndarray], images: np.ndarray, n_steps
     raster[: len(spikes)] = spikes
     with torch.no_grad():
         rec = module({"input": torch.as_tensor(raster)})
-    return hlop.logits(rec.v["readout"].numpy()).argmax(axis=1)
+    return classes(hlop.logits(rec.v["readout"].numpy()))
 
 
 def target_predictions(
     weights: list[np.ndarray], images: np.ndarray, n_steps: int, target: str, device: Any = None, seed: int = 0
 ) -> np.ndarray:
-    """Classes that ``target`` gives, ``CHUNK`` samples per run; with a ``device``
-    (:class:`~spikemem.hardware.devices.rram.RRAM`) under every projection, one sample per
-    run, so that every sample meets the same programmed chip (the device draws follow the
-    run's ``seed`` and the projection's name, :func:`programmed`)."""
+    """Classes that ``target`` gives the ``images``, one after another in one run (module
+    docstring); with a ``device`` (:class:`~spikemem.hardware.devices.rram.RRAM`) under every
+    projection, programmed from the run's ``seed`` (:func:`programmed`)."""
+    return classes(sequential_logits(weights, images, n_steps, target, device, seed))
+
+
+def sequential_logits(
+    weights: list[np.ndarray], images: np.ndarray, n_steps: int, target: str, device: Any = None, seed: int = 0
+) -> np.ndarray:
+    """Logits ``[samples, 10]`` of the ``images`` run one after another on ``target``."""
+    rasters = hlop.encode(images, n_steps)  # [T, B, n]
+    window = n_steps + hlop.DEPTH
+    period = window + GAP_STEPS
+    steps, samples, neurons = np.nonzero(rasters)
+    times = (samples * period + steps) * hlop.DT_MS
+    trains = [np.sort(times[neurons == j]).tolist() for j in range(rasters.shape[2])]
+    net = hlop.mlp_network(weights, n_steps, inputs=trains, record=())
     if device is not None:
         from spikemem.hardware.devices.rram import apply_device
 
-        out = []
-        for raster in np.moveaxis(hlop.encode(images, n_steps), 1, 0):
-            net = apply_device(
-                hlop.mlp_network(weights, n_steps, inputs=hlop.spike_times(raster), record=()), device, "all"
-            )
-            res = simulate(net, hlop.duration_ms(n_steps), target=target, seed=seed)
-            out.append(int(hlop.logits(res.traces["readout.v"].values).argmax()))
-        return np.array(out)
-    out = []
-    for start in range(0, len(images), CHUNK):
-        rasters = hlop.encode(images[start : start + CHUNK], n_steps)
-        nets = [
-            hlop.mlp_network(weights, n_steps, inputs=hlop.spike_times(rasters[:, b]), record=())
-            for b in range(rasters.shape[1])
-        ]
-        res = simulate(stack(nets), hlop.duration_ms(n_steps), target=target)
-        for part in split(res, nets):
-            out.append(int(hlop.logits(part.traces["readout.v"].values).argmax()))
-    return np.array(out)
+        net = apply_device(net, device, "all")
+    v = simulate(net, len(images) * period * hlop.DT_MS, target=target, seed=seed).traces["readout.v"].values
+    leak = np.exp(-hlop.DT_MS / hlop.READOUT_TAU_MS) ** np.arange(window)[:, None]
+    starts = np.arange(len(images)) * period
+    return np.stack([hlop.logits(v[s : s + window] - leak * v[s]) for s in starts])
 
 
 def nir_logits(weights: list[np.ndarray], images: np.ndarray, n_steps: int, folder: str) -> np.ndarray:
@@ -102,12 +112,8 @@ def nir_predictions(weights: list[np.ndarray], images: np.ndarray, n_steps: int)
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
-        return np.concatenate(
-            [
-                nir_logits(weights, images[k : k + 400], n_steps, folder).argmax(axis=1)
-                for k in range(0, len(images), 400)
-            ]
-        )
+        chunks = [images[k : k + 400] for k in range(0, len(images), 400)]
+        return np.concatenate([classes(nir_logits(weights, x, n_steps, folder)) for x in chunks])
 
 
 def evaluate(

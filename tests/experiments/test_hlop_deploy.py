@@ -78,3 +78,20 @@ def test_the_nir_file_run_by_norse_gives_the_readout_of_the_description(tmp_path
     assert np.abs(ref).max() > 0.05
     np.testing.assert_allclose(ours, ref, atol=1e-6)
     np.testing.assert_array_equal(deploy.nir_predictions(weights, images, 8), ref.argmax(axis=1))
+
+
+@pytest.mark.parametrize("target", ["brian2:numpy", pytest.param("pynn:nest", marks=pytest.mark.nest)])
+def test_test_samples_run_one_after_another_give_each_samples_own_logits(target):
+    """A task's samples in one run, 40 silent steps apart, the readout's potential taken per
+    window (module docstring of _hlop_deploy): each sample's logits are those of a fresh
+    network, the float64 norse module's."""
+    from _scenarios import require
+
+    require(target)
+    weights = hlop.initial_weights(SIZES, seed=6)
+    rng = np.random.default_rng(7)
+    images = rng.random((15, 784)) * (rng.random((15, 784)) < 0.4)
+    ours = deploy.sequential_logits(weights, images, 8, target)
+    ref = reference_logits(weights, images)
+    assert np.ptp(ref, axis=0).max() > 0.05  # the samples differ
+    np.testing.assert_allclose(ours, ref, atol=1e-9)
