@@ -117,22 +117,44 @@ def nir_predictions(weights: list[np.ndarray], images: np.ndarray, n_steps: int)
 
 
 def evaluate(
-    weights: list[np.ndarray], tasks: hlop.Tasks, n_steps: int, target: str, samples: int
+    weights: list[np.ndarray], tasks: hlop.Tasks, n_steps: int, target: str, samples: int | None
 ) -> tuple[float, float]:
-    """Accuracy (%) of ``target`` over the first ``samples`` test samples of every task, and
-    the share (%) of its predictions equal to the PyTorch reference's."""
+    """Accuracy (%) of ``target`` over the first ``samples`` test samples of every task (all:
+    ``None``), and the share (%) of its predictions equal to the PyTorch reference's."""
+    result = evaluate_tasks(weights, tasks, n_steps, target, samples)
+    return result["acc"], result["agree"]
+
+
+def evaluate_tasks(
+    weights: list[np.ndarray], tasks: hlop.Tasks, n_steps: int, target: str, samples: int | None
+) -> dict[str, Any]:
+    """Per task, over its first ``samples`` test samples (all: ``None``): ``target``'s
+    accuracy (%) and the PyTorch reference's; overall, ``acc``, ``agree`` (the share of
+    predictions equal to the reference's, %) and ``max_gap``, the largest difference of the
+    two accuracies on one task (points)."""
+    mine_acc, ref_acc = [], []
     correct = agree = total = 0
     for t in range(tasks.n_tasks):
         x, y = tasks.task(t, "test")
         x, y = x[:samples], y[:samples]
-        mine = (
-            nir_predictions(weights, x, n_steps) if target == "nir" else target_predictions(weights, x, n_steps, target)
-        )
+        if target == "nir":
+            mine = nir_predictions(weights, x, n_steps)
+        else:
+            mine = target_predictions(weights, x, n_steps, target)
         ref = reference_predictions(weights, x, n_steps)
+        mine_acc.append(100.0 * float(np.mean(mine == y)))
+        ref_acc.append(100.0 * float(np.mean(ref == y)))
         correct += int((mine == y).sum())
         agree += int((mine == ref).sum())
         total += len(y)
-    return 100.0 * correct / total, 100.0 * agree / total
+    return {
+        "acc": 100.0 * correct / total,
+        "agree": 100.0 * agree / total,
+        "per_task": mine_acc,
+        "reference_per_task": ref_acc,
+        "max_gap": float(np.max(np.abs(np.subtract(mine_acc, ref_acc)))),
+        "samples_per_task": total // tasks.n_tasks,
+    }
 
 
 def spinnaker_fit(weights: list[np.ndarray], tasks: hlop.Tasks, n_steps: int) -> dict[str, object]:

@@ -258,7 +258,9 @@ def run(args: argparse.Namespace) -> Report:
         else:
             where = "via a NIR file in Norse" if target == "nir" else f"on {target}"
             metrics[f"deployed {where}"] = (
-                f"ACC {result['acc']:.2f} %, {result['agree']:.2f} % of predictions equal to PyTorch's"
+                f"ACC {result['acc']:.2f} %, {result['agree']:.2f} % of predictions equal to PyTorch's, "
+                f"at most {result['max_gap']:.2f} points from PyTorch's accuracy on one task "
+                f"({result['samples_per_task']} samples per task)"
             )
     columns = ["method", "ACC (%)", "BWT (%)", "ACC per seed", "BWT per seed", "wall (s)"]
     title = "Permuted MNIST" if opts["mnist"] else "Permuted-Digits-784"
@@ -302,15 +304,14 @@ def _deploy(outcome: Any, tasks: Any, config: Any, opts: dict[str, Any]) -> dict
     ``--deploy-samples`` test samples of every task (all: ``None``), and how many predictions equal PyTorch's;
     for ``spinnaker`` the constraint report and the accuracy with 16-bit weights
     (:func:`._hlop_deploy.spinnaker_fit`)."""
-    from ._hlop_deploy import evaluate, spinnaker_fit
+    from ._hlop_deploy import evaluate_tasks, spinnaker_fit
 
     out: dict[str, dict[str, Any]] = {}
     for target in opts["deploy"]:
         if target == "spinnaker":
             out[target] = spinnaker_fit(outcome.weights, tasks, config.n_steps)
         else:
-            acc, agree = evaluate(outcome.weights, tasks, config.n_steps, target, opts["deploy_samples"])
-            out[target] = {"acc": acc, "agree": agree}
+            out[target] = evaluate_tasks(outcome.weights, tasks, config.n_steps, target, opts["deploy_samples"])
     return out
 
 

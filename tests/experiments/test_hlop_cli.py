@@ -77,6 +77,8 @@ def test_a_small_run_writes_every_matrix_and_hyperparameter(tmp_path, capsys):
         assert config["hebb_lr"] == [0.001, 0.01, 0.01] and config["k0"] == [24, 40, 24]
         assert json.loads(fh["hlop/seed0"].attrs["kept"])["w2"] == [31, 0]  # k0 = 40 in a 32-wide layer: capped at 31
         assert fh["hlop/seed0/w1"].shape == (784, 32)
+        on_brian2 = json.loads(fh.attrs["deployed"])["brian2:numpy"]
+        assert len(on_brian2["per_task"]) == 2 and on_brian2["max_gap"] == 0.0  # the same classes as PyTorch
         rram = json.loads(fh.attrs["deployed"])["rram"]["hfox"]
         assert len(rram["norse"]["read"]) == 2 and len(rram["norse"]["programmed"]) == 2
         assert 0 <= rram["brian2:numpy"]["agree"] <= 100
