@@ -52,6 +52,7 @@ def plot(outcomes: dict[str, list[Any]], path: str | os.PathLike[str]) -> None:
     i). Bottom: each method's accuracy on task 0 and its mean over the tasks seen so far,
     after each task, mean over seeds."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from spikemem.plotting import save_figure
 
@@ -78,9 +79,34 @@ def plot(outcomes: dict[str, list[Any]], path: str | os.PathLike[str]) -> None:
     for name, outs in outcomes.items():
         if len(outs[0].accuracy) == 1:
             curves.axhline(np.mean([o.acc for o in outs]), color="k", lw=0.8, label=f"{name} (joint)")
+    curves.xaxis.set_major_locator(MaxNLocator(integer=True))
     curves.set_xlabel("after training task")
     curves.set_ylabel("accuracy (%)")
     curves.legend(fontsize=7)
     for ax in axes[1][1:]:
         ax.axis("off")
+    if cols > 1:
+        _lateral_steps(axes[1][1], outcomes)
     save_figure(fig, path)
+
+
+def _lateral_steps(ax: Any, outcomes: dict[str, list[Any]]) -> None:
+    """ACC against T_h for the spiking and the quantised lateral neurons (mean and spread over
+    seeds), the linear ones' ACC as a line."""
+    drawn = False
+    for kind, marker in (("spiking", "o"), ("quantised", "s")):
+        runs = sorted((int(n.rsplit("-", 1)[1]), outs) for n, outs in outcomes.items() if n.startswith(f"hlop-{kind}-"))
+        if runs:
+            steps = [t for t, _ in runs]
+            accs = [[o.acc for o in outs] for _, outs in runs]
+            ax.errorbar(steps, [np.mean(a) for a in accs], yerr=[np.std(a) for a in accs], marker=marker, label=kind)
+            drawn = True
+    if not drawn:
+        return
+    ax.axis("on")
+    if "hlop" in outcomes:
+        ax.axhline(np.mean([o.acc for o in outcomes["hlop"]]), color="k", lw=0.8, label="linear")
+    ax.set_xlabel("lateral steps T_h")
+    ax.set_ylabel("ACC (%)")
+    ax.set_title("lateral neurons that spike")
+    ax.legend(fontsize=7)
