@@ -116,15 +116,6 @@ def nir_predictions(weights: list[np.ndarray], images: np.ndarray, n_steps: int)
         return np.concatenate([classes(nir_logits(weights, x, n_steps, folder)) for x in chunks])
 
 
-def evaluate(
-    weights: list[np.ndarray], tasks: hlop.Tasks, n_steps: int, target: str, samples: int | None
-) -> tuple[float, float]:
-    """Accuracy (%) of ``target`` over the first ``samples`` test samples of every task (all:
-    ``None``), and the share (%) of its predictions equal to the PyTorch reference's."""
-    result = evaluate_tasks(weights, tasks, n_steps, target, samples)
-    return result["acc"], result["agree"]
-
-
 def evaluate_tasks(
     weights: list[np.ndarray], tasks: hlop.Tasks, n_steps: int, target: str, samples: int | None
 ) -> dict[str, Any]:
