@@ -14,6 +14,7 @@ them, programs one chip that every sample meets.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -119,20 +120,33 @@ def nir_predictions(weights: list[np.ndarray], images: np.ndarray, n_steps: int)
 def evaluate_tasks(
     weights: list[np.ndarray], tasks: hlop.Tasks, n_steps: int, target: str, samples: int | None
 ) -> dict[str, Any]:
-    """Per task, over its first ``samples`` test samples (all: ``None``): ``target``'s
-    accuracy (%) and the PyTorch reference's; overall, ``acc``, ``agree`` (the share of
-    predictions equal to the reference's, %) and ``max_gap``, the largest difference of the
-    two accuracies on one task (points)."""
+    """``target`` (``nir``: :func:`nir_predictions`) against the PyTorch reference on the first
+    ``samples`` test samples of every task (all: ``None``), as :func:`compare` gives it."""
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        if target == "nir":
+            return nir_predictions(weights, x, n_steps)
+        return target_predictions(weights, x, n_steps, target)
+
+    return compare(tasks, samples, predict, lambda x: reference_predictions(weights, x, n_steps))
+
+
+def compare(
+    tasks: hlop.Tasks,
+    samples: int | None,
+    predict: Callable[[np.ndarray], np.ndarray],
+    reference: Callable[[np.ndarray], np.ndarray],
+) -> dict[str, Any]:
+    """Per task, over its first ``samples`` test samples (all: ``None``): the accuracy (%) of
+    the classes ``predict`` gives and of those ``reference`` gives; overall, ``acc``, ``agree``
+    (the share of predictions equal to the reference's, %) and ``max_gap``, the largest
+    difference of the two accuracies on one task (points)."""
     mine_acc, ref_acc = [], []
     correct = agree = total = 0
     for t in range(tasks.n_tasks):
         x, y = tasks.task(t, "test")
         x, y = x[:samples], y[:samples]
-        if target == "nir":
-            mine = nir_predictions(weights, x, n_steps)
-        else:
-            mine = target_predictions(weights, x, n_steps, target)
-        ref = reference_predictions(weights, x, n_steps)
+        mine, ref = predict(x), reference(x)
         mine_acc.append(100.0 * float(np.mean(mine == y)))
         ref_acc.append(100.0 * float(np.mean(ref == y)))
         correct += int((mine == y).sum())

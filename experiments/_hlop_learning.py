@@ -161,15 +161,6 @@ class Memory:
         self.added.append(max(add, 0))
         return max(add, 0)
 
-    def project_traces(self, x: torch.Tensor) -> torch.Tensor:
-        r"""The circuit's projected traces :math:`x - H_F^\top \hat y(x)` for rows ``x`` ``[B, n]``,
-        :math:`\hat y` the frozen lateral neurons' output (spiking ones included: spec §6 uses
-        the same output for the projection as for the Hebbian update)."""
-        x64 = x.to(torch.float64)
-        if self.frozen == 0:
-            return x64
-        return x64 - self.lateral(x64, slice(0, self.frozen)) @ self.h[: self.frozen]
-
     def project(self, g: torch.Tensor) -> torch.Tensor:
         """``(I - M M^T) g`` for a gradient ``g`` ``[n, m]``."""
         if self.k == 0:

@@ -320,25 +320,23 @@ def _deploy_rram(outcome: Any, tasks: Any, config: Any, opts: dict[str, Any]) ->
     (:func:`._hlop_deploy.rram_accuracy`, whole test sets on ``norse``) and, on each brian2
     target of ``--deploy``, the first ``--rram-samples`` test samples per task with the
     device under every projection (read noise per transmitted spike)."""
+    from functools import partial
+
     from spikemem.hardware.devices.rram import parse_device
 
-    from ._hlop_deploy import programmed, reference_predictions, rram_accuracy, target_predictions
+    from ._hlop_deploy import compare, programmed, reference_predictions, rram_accuracy, target_predictions
 
+    steps = config.n_steps
     out: dict[str, dict[str, Any]] = {}
     for text in opts["rram"]:
         device = parse_device(text)
-        result: dict[str, Any] = {"norse": rram_accuracy(outcome.weights, tasks, config.n_steps, device)}
+        result: dict[str, Any] = {"norse": rram_accuracy(outcome.weights, tasks, steps, device)}
         held, _ = programmed(outcome.weights, device)
         for target in (t for t in opts["deploy"] if t.startswith("brian2")):
-            correct = agree = total = 0
-            for t in range(tasks.n_tasks):
-                x, y = tasks.task(t, "test")
-                x, y = x[: opts["rram_samples"]], y[: opts["rram_samples"]]
-                mine = target_predictions(outcome.weights, x, config.n_steps, target, device=device)
-                correct += int((mine == y).sum())
-                agree += int((mine == reference_predictions(held, x, config.n_steps)).sum())
-                total += len(y)
-            result[target] = {"acc": 100.0 * correct / total, "agree": 100.0 * agree / total}
+            on_chip = partial(target_predictions, outcome.weights, n_steps=steps, target=target, device=device)
+            result[target] = compare(
+                tasks, opts["rram_samples"], on_chip, partial(reference_predictions, held, n_steps=steps)
+            )
         out[text] = result
     return out
 
